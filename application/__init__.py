@@ -1,0 +1,1 @@
+"""Use cases: one application per county, and the projection that keeps its read views."""

@@ -1,0 +1,102 @@
+"""The record of one structural change (变更): its type, date, authority and reach.
+
+Every write that changes the structure saves one ``Change`` together with the
+unit events it caused, in one transaction; its id is the ``change_id`` every
+one of those events carries, and the lineage (predecessors → successors) of a
+conversion or merger is read from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+
+class ChangeType:
+    ESTABLISHMENT = "establishment"
+    RENAME = "rename"
+    MOVE = "move"
+    DISSOLUTION = "dissolution"
+    POPULATION = "population"
+    PLAN = "plan"
+    CONVERSION = "conversion"  # 转
+    MERGER = "merger"  # 并
+    FEDERATION = "federation"  # 联
+    FEDERATION_JOIN = "federation_join"
+    FEDERATION_LEAVE = "federation_leave"
+    IMPORT = "import"
+
+    STRUCTURAL = (CONVERSION, MERGER, FEDERATION, FEDERATION_JOIN, FEDERATION_LEAVE)
+    # Changes whose created units succeed the units they ended (lineage).
+    SUCCESSIONS = (CONVERSION, MERGER)
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The authorising document (文件号), e.g. 温委办〔2011〕33号."""
+
+    document_no: str
+    issued_by: str | None = None
+    issued_on: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Change(Aggregate):
+    class Recorded(Aggregate.Created):
+        type: str
+        effective_date: date
+        actor: str
+        authority: dict[str, Any] | None
+        created_unit_ids: list[UUID]
+        affected_unit_ids: list[UUID]
+
+    def __init__(
+        self,
+        type: str,  # noqa: A002 - the domain's word
+        effective_date: date,
+        actor: str,
+        authority: dict[str, Any] | None,
+        created_unit_ids: list[UUID],
+        affected_unit_ids: list[UUID],
+    ):
+        self.type = type
+        self.effective_date = effective_date
+        self.actor = actor
+        self.authority = authority
+        self.created_unit_ids = list(created_unit_ids)
+        self.affected_unit_ids = list(affected_unit_ids)
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        change_id: UUID,
+        type: str,  # noqa: A002
+        effective_date: date,
+        recorded_at: datetime,
+        actor: str,
+        authority: Authority | None,
+        created_unit_ids: list[UUID],
+        affected_unit_ids: list[UUID],
+    ) -> Change:
+        return cls._create(
+            cls.Recorded,
+            id=change_id,
+            type=type,
+            effective_date=effective_date,
+            actor=actor,
+            authority=authority.as_dict() if authority else None,
+            created_unit_ids=created_unit_ids,
+            affected_unit_ids=affected_unit_ids,
+            timestamp=recorded_at,
+        )
+
+    @property
+    def recorded_at(self) -> datetime:
+        return self.created_on

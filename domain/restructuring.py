@@ -1,0 +1,135 @@
+"""The three structural changes of the opinion: 转 (conversion), 并 (merger), 联 (federation).
+
+Each takes the units it touches and returns the new community or federation;
+the caller saves all of them with the change record in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from domain.kinds import UnitKind
+from domain.rules import Conflict, RuleRefused
+from domain.units import Stamp, Unit
+
+
+def require_plan(villages: Sequence[Unit], area_type: UnitKind, stamp: Stamp) -> None:
+    """H3 先规划后落实: every village sits in one plan of the right kind on the date."""
+    day = stamp.effective_date
+    plans = {v.id: v.plan_on(day) for v in villages}
+    unplanned = [v for v in villages if (p := plans[v.id]) is None or p.area_type is not area_type]
+    if unplanned:
+        names = ", ".join(v.name_on(day) for v in unplanned)
+        raise RuleRefused(
+            "H3",
+            f"no {area_type.value} plan in force on {day} places {names}; "
+            "adopt a plan first (先规划后落实)",
+        )
+    if len({p.plan_id for p in plans.values() if p}) > 1:
+        raise RuleRefused(
+            "H3", f"the villages sit in different {area_type.value} plans on {day}"
+        )
+
+
+def _require_active_villages(
+    villages: Sequence[Unit], stamp: Stamp, *, at_least: int, what: str
+) -> None:
+    day = stamp.effective_date
+    if len({v.id for v in villages}) != len(villages):
+        raise RuleRefused("H2", f"{what} names a village twice")
+    if len(villages) < at_least:
+        raise RuleRefused("H2", f"{what} takes at least {at_least} villages")
+    for village in villages:
+        village.require_village("H2", what)
+        village.require_open_on(day, what)
+        membership = next(
+            (m for m in village.memberships if m.overlaps_from(day)), None
+        )
+        if membership is not None:
+            raise Conflict(
+                "H2",
+                f"{village.name_on(day)} is federated from {membership.since}",
+                [membership.joined_by],
+            )
+
+
+def convert(
+    village: Unit,
+    *,
+    name: str,
+    code: str | None,
+    parent: Unit,
+    stamp: Stamp,
+    plans_required: bool,
+) -> Unit:
+    """转: the village ceases; an urban community begins in its place."""
+    _require_active_villages([village], stamp, at_least=1, what="conversion")
+    if plans_required:
+        require_plan([village], UnitKind.URBAN_COMMUNITY, stamp)
+    village.cease("conversion", stamp)
+    return _establish(UnitKind.URBAN_COMMUNITY, name, code, parent, stamp)
+
+
+def merge(
+    villages: Sequence[Unit],
+    *,
+    name: str,
+    code: str | None,
+    parent: Unit,
+    stamp: Stamp,
+    plans_required: bool,
+) -> Unit:
+    """并: the villages cease; one rural community begins in their place."""
+    _require_active_villages(villages, stamp, at_least=2, what="merger")
+    if plans_required:
+        require_plan(villages, UnitKind.RURAL_COMMUNITY, stamp)
+    for village in villages:
+        village.cease("merger", stamp)
+    return _establish(UnitKind.RURAL_COMMUNITY, name, code, parent, stamp)
+
+
+def federate(
+    villages: Sequence[Unit],
+    *,
+    name: str,
+    code: str | None,
+    parent: Unit,
+    stamp: Stamp,
+    plans_required: bool,
+) -> Unit:
+    """联: the villages remain but work under a new federation (联居)."""
+    _require_active_villages(villages, stamp, at_least=2, what="federation")
+    if plans_required:
+        require_plan(villages, UnitKind.FEDERATION, stamp)
+    federation = _establish(UnitKind.FEDERATION, name, code, parent, stamp)
+    for village in villages:
+        village.join_federation(federation, stamp)
+    return federation
+
+
+def default_parent_id(villages: Sequence[Unit], stamp: Stamp) -> UUID:
+    """The town a new community hangs under when the command names none."""
+    towns = {v.parent_on(stamp.effective_date) for v in villages}
+    if len(towns) != 1:
+        raise RuleRefused(
+            "H4", "the villages are under different towns: name the parent_id"
+        )
+    town = towns.pop()
+    assert town is not None
+    return town
+
+
+def _establish(
+    kind: UnitKind, name: str, code: str | None, parent: Unit, stamp: Stamp
+) -> Unit:
+    return Unit.establish(
+        kind=kind,
+        name=name,
+        code=code,
+        parent=parent,
+        effective_date=stamp.effective_date,
+        change_id=stamp.change_id,
+        actor=stamp.actor,
+        recorded_at=stamp.recorded_at,
+    )

@@ -1,0 +1,520 @@
+"""The organisational unit (组织单元) as an aggregate that holds its own timeline.
+
+Every fact about a unit is dated by its effective date; the aggregate keeps all
+of them, including those effective later than a new command's date, so every
+command is checked against the unit's whole history (H1, H4) right here, where
+the invariants live. ``state_on(day)`` answers what the unit was on a date and
+``segments()`` cuts the timeline into the intervals the read views store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.kinds import AREA_TYPES, Level, UnitKind
+from domain.rules import Conflict, RuleRefused
+from domain.timeline import (
+    BEGINNING,
+    END,
+    Dated,
+    Membership,
+    entry_on,
+    place,
+    value_on,
+)
+
+ACTIVE = "active"
+PLANNED = "planned"
+CEASED = "ceased"
+
+
+@dataclass(frozen=True)
+class Population:
+    """常住户数, 常住人口 and 流动人口 on a date."""
+
+    households: int
+    residents: int | None
+    floating: int
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When and by whose act a fact takes effect: the change that records it."""
+
+    effective_date: date
+    change_id: UUID
+    actor: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A village's place in a plan: which plan, for which kind of community."""
+
+    plan_id: UUID
+    area_type: UnitKind
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a unit is during one interval of its timeline."""
+
+    status: str
+    established_on: date
+    ceased_on: date | None
+    name: str
+    parent_id: UUID | None
+    federation_id: UUID | None
+    plan_id: UUID | None
+    population: Population | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    valid_from: date
+    valid_to: date
+    facts: Facts
+
+
+@dataclass(frozen=True)
+class UnitState:
+    """A unit as it stood on one date."""
+
+    id: UUID
+    kind: UnitKind
+    code: str | None
+    facts: Facts
+
+
+class Unit(Aggregate):
+    """A town, sub-district, zone, village, community or federation."""
+
+    class Event(Aggregate.Event):
+        effective_date: date
+        change_id: UUID
+        actor: str
+
+    class Established(Aggregate.Created, Event):
+        kind: str
+        name: str
+        code: str | None
+        parent_id: UUID | None
+
+    def __init__(
+        self,
+        effective_date: date,
+        change_id: UUID,
+        actor: str,
+        kind: str,
+        name: str,
+        code: str | None,
+        parent_id: UUID | None,
+    ):
+        self.kind = UnitKind(kind)
+        self.code = code
+        self.established_on = effective_date
+        self.established_by = change_id
+        self.ceased_on: date | None = None
+        self.ceased_by: UUID | None = None
+        self.cease_reason: str | None = None
+        self.names: list[Dated[str]] = [Dated(effective_date, name, change_id)]
+        self.parents: list[Dated[UUID | None]] = [
+            Dated(effective_date, parent_id, change_id)
+        ]
+        self.populations: list[Dated[Population]] = []
+        self.placements: list[Dated[Placement]] = []
+        # Villages: the federations they belong to; federations: their villages.
+        self.memberships: list[Membership] = []
+
+    # -- Events ------------------------------------------------------------
+
+    class Renamed(Event):
+        name: str
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.names, Dated(self.effective_date, self.name, self.change_id))
+
+    class Moved(Event):
+        parent_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            place(
+                unit.parents, Dated(self.effective_date, self.parent_id, self.change_id)
+            )
+
+    class PopulationRecorded(Event):
+        households: int
+        residents: int | None
+        floating: int
+
+        def apply(self, unit: Unit) -> None:
+            figures = Population(self.households, self.residents, self.floating)
+            place(unit.populations, Dated(self.effective_date, figures, self.change_id))
+
+    class PlacedInPlan(Event):
+        plan_id: UUID
+        area_type: str
+
+        def apply(self, unit: Unit) -> None:
+            placement = Placement(self.plan_id, UnitKind(self.area_type))
+            place(unit.placements, Dated(self.effective_date, placement, self.change_id))
+
+    class JoinedFederation(Event):
+        """A village began to work under a federation (联)."""
+
+        federation_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.memberships.append(
+                Membership(self.federation_id, self.effective_date, None, self.change_id)
+            )
+
+    class LeftFederation(Event):
+        federation_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.open_membership(self.federation_id).close(
+                self.effective_date, self.change_id
+            )
+
+    class MemberAdmitted(Event):
+        """A federation took a village under its leadership."""
+
+        village_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.memberships.append(
+                Membership(self.village_id, self.effective_date, None, self.change_id)
+            )
+
+    class MemberReleased(Event):
+        village_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.open_membership(self.village_id).close(
+                self.effective_date, self.change_id
+            )
+
+    class Ceased(Event):
+        """The unit's first day gone: dissolved, converted (转) or merged (并)."""
+
+        reason: str
+
+        def apply(self, unit: Unit) -> None:
+            unit.ceased_on = self.effective_date
+            unit.ceased_by = self.change_id
+            unit.cease_reason = self.reason
+
+    # -- Reading the timeline ----------------------------------------------
+
+    @property
+    def level(self) -> Level:
+        return self.kind.level
+
+    def status_on(self, day: date) -> str:
+        if day < self.established_on:
+            return PLANNED
+        if self.ceased_on is not None and day >= self.ceased_on:
+            return CEASED
+        return ACTIVE
+
+    def is_active_on(self, day: date) -> bool:
+        return self.status_on(day) == ACTIVE
+
+    def name_on(self, day: date) -> str:
+        name = value_on(self.names, day)
+        assert name is not None
+        return name
+
+    def parent_on(self, day: date) -> UUID | None:
+        return value_on(self.parents, day)
+
+    def membership_on(self, day: date) -> Membership | None:
+        for membership in self.memberships:
+            if membership.holds_on(day):
+                return membership
+        return None
+
+    def open_membership(self, other_id: UUID) -> Membership:
+        for membership in self.memberships:
+            if membership.other_id == other_id and membership.until is None:
+                return membership
+        raise LookupError(other_id)
+
+    def members_on(self, day: date) -> list[UUID]:
+        return [m.other_id for m in self.memberships if m.holds_on(day)]
+
+    def plan_on(self, day: date) -> Placement | None:
+        """The plan (规划) that places this village on ``day``."""
+        entry = entry_on(self.placements, day)
+        return entry.value if entry else None
+
+    def facts_on(self, day: date) -> Facts:
+        status = self.status_on(day)
+        membership = self.membership_on(day) if self.kind is UnitKind.VILLAGE else None
+        placement = entry_on(self.placements, day)
+        return Facts(
+            status=status,
+            established_on=self.established_on,
+            ceased_on=self.ceased_on,
+            name=self.name_on(day),
+            parent_id=self.parent_on(day),
+            federation_id=membership.other_id if membership else None,
+            plan_id=placement.value.plan_id if placement else None,
+            population=value_on(self.populations, day) if status == ACTIVE else None,
+        )
+
+    def state_on(self, day: date) -> UnitState:
+        return UnitState(
+            id=self.id,
+            kind=self.kind,
+            code=self.code,
+            facts=self.facts_on(day),
+        )
+
+    def boundaries(self) -> list[date]:
+        """Every date on which some fact of the unit changes."""
+        days = {self.established_on}
+        if self.ceased_on is not None:
+            days.add(self.ceased_on)
+        for entries in (self.names, self.parents, self.populations, self.placements):
+            days.update(e.since for e in entries)
+        for membership in self.memberships:
+            days.add(membership.since)
+            if membership.until is not None:
+                days.add(membership.until)
+        return sorted(days)
+
+    def segments(self) -> list[Segment]:
+        """The whole timeline as consecutive intervals of unchanged facts."""
+        starts = [BEGINNING, *self.boundaries()]
+        segments: list[Segment] = []
+        for start, stop in zip(starts, [*starts[1:], END]):
+            if start == stop:
+                continue
+            facts = self.facts_on(start)
+            if segments and segments[-1].facts == facts:
+                segments[-1] = Segment(segments[-1].valid_from, stop, facts)
+            else:
+                segments.append(Segment(start, stop, facts))
+        return segments
+
+    # -- Checks against the whole timeline ---------------------------------
+
+    def require_open_on(self, day: date, what: str) -> None:
+        """H4: nothing changes a unit before it began or after it ceased."""
+        if day < self.established_on:
+            raise Conflict(
+                "H4",
+                f"cannot {what} {self.name_on(day)} on {day}: "
+                f"it is established only on {self.established_on}",
+                [self.established_by],
+            )
+        if self.ceased_on is not None and day >= self.ceased_on:
+            raise Conflict(
+                "H4",
+                f"cannot {what} {self.name_on(day)} on {day}: "
+                f"it ceased on {self.ceased_on} ({self.cease_reason})",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+
+    def require_village(self, rule: str, what: str) -> None:
+        if self.kind is not UnitKind.VILLAGE:
+            raise RuleRefused(
+                rule, f"{what} takes administrative villages; {self.id} is a {self.kind.value}"
+            )
+
+    def require_hosts_child(self, child_kind: UnitKind, since: date) -> None:
+        """H4: a village-level unit hangs under a town-level unit for its whole life."""
+        if self.level is not Level.TOWN:
+            raise RuleRefused(
+                "H4",
+                f"a {child_kind.value} must hang under a town-level unit, "
+                f"not under a {self.kind.value}",
+            )
+        self.require_open_on(since, f"place a {child_kind.value} under")
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H4",
+                f"{self.name_on(since)} ceases on {self.ceased_on}; "
+                "a unit under it would outlive it",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+
+    def later_facts(self, day: date) -> list[UUID]:
+        """Changes already recorded that take effect on or after ``day``."""
+        changes: list[UUID] = []
+        for entries in (self.names, self.parents, self.populations, self.placements):
+            changes.extend(e.change_id for e in entries if e.since >= day)
+        for membership in self.memberships:
+            if membership.since >= day:
+                changes.append(membership.joined_by)
+            elif membership.until is not None and membership.until >= day:
+                assert membership.left_by is not None
+                changes.append(membership.left_by)
+        return [c for c in changes if c != self.established_by]
+
+    # -- Commands ----------------------------------------------------------
+
+    @classmethod
+    def establish(
+        cls,
+        *,
+        kind: UnitKind,
+        name: str,
+        code: str | None,
+        parent: Unit | None,
+        effective_date: date,
+        change_id: UUID,
+        actor: str,
+        recorded_at: datetime,
+        unit_id: UUID | None = None,
+    ) -> Unit:
+        if code is not None and len(code) != kind.code_length:
+            raise RuleRefused(
+                "H4",
+                f"a {kind.level.value}-level statistical code has "
+                f"{kind.code_length} digits, not {len(code)}",
+            )
+        if kind.level is Level.TOWN and parent is not None:
+            raise RuleRefused(
+                "H4", f"a {kind.value} hangs directly under the county (no parent)"
+            )
+        if kind.level is Level.VILLAGE:
+            if parent is None:
+                raise RuleRefused("H4", f"a {kind.value} needs a town-level parent")
+            parent.require_hosts_child(kind, effective_date)
+        extra: dict[str, Any] = {"id": unit_id} if unit_id is not None else {}
+        return cls._create(
+            cls.Established,
+            effective_date=effective_date,
+            change_id=change_id,
+            actor=actor,
+            kind=kind.value,
+            name=name,
+            code=code,
+            parent_id=parent.id if parent else None,
+            timestamp=recorded_at,
+            **extra,
+        )
+
+    def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
+        self.trigger_event(
+            event_class,
+            effective_date=stamp.effective_date,
+            change_id=stamp.change_id,
+            actor=stamp.actor,
+            timestamp=stamp.recorded_at,
+            **facts,
+        )
+
+    def rename(self, name: str, stamp: Stamp) -> None:
+        self.require_open_on(stamp.effective_date, "rename")
+        self._record(self.Renamed, stamp, name=name)
+
+    def move(self, parent: Unit, stamp: Stamp) -> None:
+        if self.level is Level.TOWN:
+            raise RuleRefused("H4", "a town-level unit hangs under the county and cannot move")
+        if parent.id == self.id:
+            raise RuleRefused("H4", "a unit cannot be its own parent")
+        self.require_open_on(stamp.effective_date, "move")
+        parent.require_hosts_child(self.kind, stamp.effective_date)
+        self._record(self.Moved, stamp, parent_id=parent.id)
+
+    def record_population(self, population: Population, stamp: Stamp) -> None:
+        if self.kind is UnitKind.FEDERATION:
+            raise RuleRefused(
+                "H4",
+                "a federation's population is the sum over its member villages; "
+                "record it on the villages",
+            )
+        self.require_open_on(stamp.effective_date, "record the population of")
+        self._record(
+            self.PopulationRecorded,
+            stamp,
+            households=population.households,
+            residents=population.residents,
+            floating=population.floating,
+        )
+
+    def place_in_plan(self, plan_id: UUID, area_type: UnitKind, stamp: Stamp) -> None:
+        assert area_type in AREA_TYPES
+        self.require_village("H3", "a plan")
+        self.require_open_on(stamp.effective_date, "plan")
+        self._record(self.PlacedInPlan, stamp, plan_id=plan_id, area_type=area_type.value)
+
+    def cease(self, reason: str, stamp: Stamp) -> None:
+        day = stamp.effective_date
+        self.require_open_on(day, reason.replace("conversion", "convert").replace("merger", "merge"))
+        membership = next((m for m in self.memberships if m.overlaps_from(day)), None)
+        if membership is not None:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} is federated from {membership.since}; "
+                "it must leave (or release its villages) first",
+                [membership.joined_by],
+            )
+        later = self.later_facts(day)
+        if later:
+            raise Conflict(
+                "H4",
+                f"{self.name_on(day)} cannot cease on {day}: "
+                "changes effective on or after that date are recorded",
+                later,
+            )
+        self._record(self.Ceased, stamp, reason=reason)
+
+    def join_federation(self, federation: Unit, stamp: Stamp) -> None:
+        day = stamp.effective_date
+        self.require_village("H2", "a federation")
+        self.require_open_on(day, "federate")
+        clash = next((m for m in self.memberships if m.overlaps_from(day)), None)
+        if clash is not None:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} already belongs to a federation from {clash.since}",
+                [clash.joined_by],
+            )
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} ceases on {self.ceased_on} and cannot stay federated",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+        federation.admit(self, stamp)
+        self._record(self.JoinedFederation, stamp, federation_id=federation.id)
+
+    def admit(self, village: Unit, stamp: Stamp) -> None:
+        if self.kind is not UnitKind.FEDERATION:
+            raise RuleRefused("H2", f"{self.id} is a {self.kind.value}, not a federation")
+        self.require_open_on(stamp.effective_date, "admit a village into")
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H4",
+                f"the federation ceases on {self.ceased_on}",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+        self._record(self.MemberAdmitted, stamp, village_id=village.id)
+
+    def leave_federation(self, federation: Unit, stamp: Stamp) -> None:
+        day = stamp.effective_date
+        self.require_village("H2", "leaving a federation")
+        try:
+            membership = self.open_membership(federation.id)
+        except LookupError:
+            raise Conflict(
+                "H1", f"{self.name_on(day)} is not a member of federation {federation.id}"
+            ) from None
+        if day <= membership.since:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} joins the federation only on {membership.since}",
+                [membership.joined_by],
+            )
+        self._record(self.LeftFederation, stamp, federation_id=federation.id)
+        federation._record(self.MemberReleased, stamp, village_id=self.id)

@@ -1,0 +1,186 @@
+"""The tenant directory: counties, their API keys (hashes only) and idempotency records.
+
+This is the platform's operational register, not the history of the structure,
+so it is plain tables beside the counties' event stores (one place that says
+which counties exist, and later where each is stored).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from infra.views import Dialect
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {tenants} (
+        code {text} PRIMARY KEY, name {text} NOT NULL, city_code {text} NOT NULL,
+        created_at {ts} NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS {keys} (
+        key_id {text} PRIMARY KEY, key_hash {text} NOT NULL UNIQUE,
+        tenant_code {text}, city_code {text}, role {text} NOT NULL, label {text},
+        created_at {ts} NOT NULL, revoked_at {ts})""",
+    """CREATE TABLE IF NOT EXISTS {idempotency} (
+        scope {text} NOT NULL, idem_key {text} NOT NULL, request_hash {text} NOT NULL,
+        status {int}, body {text}, created_at {ts} NOT NULL,
+        PRIMARY KEY (scope, idem_key))""",
+]
+NAMES = {"tenants": "platform_tenants", "keys": "platform_keys",
+         "idempotency": "platform_idempotency"}
+
+
+class TenantExists(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    key_id: str
+    tenant_code: str | None
+    city_code: str | None
+    role: str
+    label: str | None
+    revoked: bool
+
+
+def hash_key(secret: str) -> str:
+    # Keys are 256-bit random tokens: a plain SHA-256 cannot be brute-forced.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TenantDirectory:
+    def __init__(self, datastore: Any, dialect: Dialect):
+        self.datastore = datastore
+        self.dialect = dialect
+        self._sql: dict[str, Any] = {}
+
+    def sql(self, template: str) -> Any:
+        if template not in self._sql:
+            text = template
+            for word, sqltype in self.dialect.types.items():
+                text = text.replace("{" + word + "}", sqltype)
+            self._sql[template] = self.dialect.statement(text, NAMES)
+        return self._sql[template]
+
+    def _select(self, template: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self.sql(template), params)
+            return [dict(r) for r in curs.fetchall()]
+
+    def _execute(self, template: str, params: tuple[Any, ...] = ()) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql(template), params)
+
+    def create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in DDL:
+                curs.execute(self.sql(statement))
+
+    # -- Tenants -----------------------------------------------------------
+
+    def add_tenant(self, code: str, name: str, city_code: str) -> None:
+        try:
+            self._execute(
+                "INSERT INTO {tenants} (code, name, city_code, created_at) VALUES (%s, %s, %s, %s)",
+                (code, name, city_code, _now()),
+            )
+        except IntegrityError:
+            raise TenantExists(code) from None
+
+    def tenant(self, code: str) -> dict[str, Any] | None:
+        rows = self._select("SELECT code, name, city_code FROM {tenants} WHERE code = %s", (code,))
+        return rows[0] if rows else None
+
+    def tenants(self, after: str | None, limit: int) -> list[dict[str, Any]]:
+        return self._select(
+            "SELECT code, name, city_code FROM {tenants} WHERE code > %s ORDER BY code LIMIT %s",
+            (after or "", limit),
+        )
+
+    def tenants_of_city(self, city_code: str) -> list[str]:
+        rows = self._select("SELECT code FROM {tenants} WHERE city_code = %s ORDER BY code", (city_code,))
+        return [r["code"] for r in rows]
+
+    # -- Keys ----------------------------------------------------------------
+
+    def add_key(
+        self, *, key_id: str, secret: str, role: str, label: str | None,
+        tenant_code: str | None = None, city_code: str | None = None,
+    ) -> None:
+        self._execute(
+            "INSERT INTO {keys} (key_id, key_hash, tenant_code, city_code, role, label, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (key_id, hash_key(secret), tenant_code, city_code, role, label, _now()),
+        )
+
+    def key(self, secret: str) -> KeyRecord | None:
+        rows = self._select(
+            "SELECT key_id, tenant_code, city_code, role, label, revoked_at FROM {keys} "
+            "WHERE key_hash = %s",
+            (hash_key(secret),),
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return KeyRecord(
+            key_id=row["key_id"], tenant_code=row["tenant_code"], city_code=row["city_code"],
+            role=row["role"], label=row["label"], revoked=row["revoked_at"] is not None,
+        )
+
+    def revoke_key(self, tenant_code: str, key_id: str) -> bool:
+        """Refuse the key from now on; False if the county has no such live key."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self.sql(
+                    "SELECT key_id FROM {keys} WHERE key_id = %s AND tenant_code = %s "
+                    "AND revoked_at IS NULL"
+                ),
+                (key_id, tenant_code),
+            )
+            if not curs.fetchall():
+                return False
+            curs.execute(
+                self.sql("UPDATE {keys} SET revoked_at = %s WHERE key_id = %s"),
+                (_now(), key_id),
+            )
+            return True
+
+    # -- Idempotency ---------------------------------------------------------
+
+    def claim(self, scope: str, key: str, request_hash: str) -> dict[str, Any] | None:
+        """Claim an idempotency key; None if it is ours now, else the existing record."""
+        try:
+            self._execute(
+                "INSERT INTO {idempotency} (scope, idem_key, request_hash, created_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (scope, key, request_hash, _now()),
+            )
+            return None
+        except IntegrityError:
+            rows = self._select(
+                "SELECT request_hash, status, body FROM {idempotency} "
+                "WHERE scope = %s AND idem_key = %s",
+                (scope, key),
+            )
+            # Gone between the two statements: the first attempt was abandoned.
+            return rows[0] if rows else {"request_hash": request_hash, "status": None, "body": None}
+
+    def complete(self, scope: str, key: str, status: int, body: str) -> None:
+        self._execute(
+            "UPDATE {idempotency} SET status = %s, body = %s WHERE scope = %s AND idem_key = %s",
+            (status, body, scope, key),
+        )
+
+    def abandon(self, scope: str, key: str) -> None:
+        self._execute(
+            "DELETE FROM {idempotency} WHERE scope = %s AND idem_key = %s AND status IS NULL",
+            (scope, key),
+        )

@@ -1,0 +1,93 @@
+"""PostgreSQL: one bounded connection pool per process, shared by every county.
+
+Each county has its own tables (``t<code>_events``, ``t<code>_units`` …) in one
+schema, so counties never share a write lock or a notification order, and a
+query that forgets a filter still cannot reach another county's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
+from psycopg.sql import SQL, Identifier
+
+from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
+
+# Advisory-lock class for "projecting this county's views" (the county code is the key).
+PROJECTION_LOCK = 4771
+
+# Datastores of this process, by key, for the factories of the county applications.
+_DATASTORES: dict[str, PostgresDatastore] = {}
+
+
+def open_datastore(url: str, *, pool_size: int, key: str) -> PostgresDatastore:
+    parts = urlparse(url)
+    datastore = PostgresDatastore(
+        dbname=parts.path.lstrip("/") or "postgres",
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        # Checkout waits: short, because the library retries a failed checkout.
+        connect_timeout=2.0,
+        idle_in_transaction_session_timeout=5,
+        pool_size=pool_size,
+        max_overflow=0,
+        lock_timeout=5,
+        pool_open_timeout=5.0,
+    )
+    _DATASTORES[key] = datastore
+    return datastore
+
+
+class SharedPostgresFactory(PostgresFactory):
+    """The library's factory, on the process's shared datastore instead of its own pool."""
+
+    DATASTORE_KEY = "GRASSROOTS_DATASTORE_KEY"
+
+    def __init__(self, env: Any):
+        InfrastructureFactory.__init__(self, env)
+        self.datastore = _DATASTORES[self.env.get(self.DATASTORE_KEY)]
+
+    def close(self) -> None:
+        """The pool belongs to the process, not to one county."""
+
+
+class PostgresDialect(Dialect):
+    types = {
+        "uuid": "uuid", "text": "text", "int": "integer", "bigint": "bigint",
+        "date": "date", "ts": "timestamptz",
+    }
+
+    def statement(self, template: str, names: dict[str, str]) -> Any:
+        return SQL(template).format(**{k: Identifier(v) for k, v in names.items()})
+
+
+class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
+    dialect = PostgresDialect()
+
+    def __init__(self, datastore: PostgresDatastore, county: str):
+        prefix = f"t{county}"
+        super().__init__(datastore, tracking_table_name=f"{prefix}_tracking")
+        self.county = county
+        self.application_name = prefix
+        self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES)})
+        self.sql_create_statements.extend(self.view_ddl())
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            yield curs
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county))
+            )
+            yield curs

@@ -1,0 +1,62 @@
+"""SQLite, the embedded default: one database file per county under the data folder."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+
+from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
+
+
+def _timestamp(value: datetime) -> str:
+    # Fixed width, always UTC with microseconds, so text order is time order.
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+sqlite3.register_adapter(UUID, str)
+sqlite3.register_adapter(date, date.isoformat)
+sqlite3.register_adapter(datetime, _timestamp)
+
+
+class SQLiteDialect(Dialect):
+    types = {
+        "uuid": "TEXT", "text": "TEXT", "int": "INTEGER", "bigint": "INTEGER",
+        "date": "TEXT", "ts": "TEXT",
+    }
+
+    def statement(self, template: str, names: dict[str, str]) -> Any:
+        return template.format(**names).replace("%s", "?")
+
+
+class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
+    dialect = SQLiteDialect()
+
+    def __init__(self, datastore: SQLiteDatastore, county: str):
+        super().__init__(datastore)
+        self.application_name = f"t{county}"
+        # Table names are fixed words: each county has a database file of its own.
+        self._init_views({n: n for n in (*TABLES, *INDEXES)})
+        self.create_table_statements.extend(self.view_ddl())
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=False) as curs:
+            yield curs
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        with self.datastore.transaction(commit=True) as curs:
+            # Write first, so the transaction holds the write lock before it
+            # reads the tracking position (no stale read to upgrade later).
+            curs.execute(
+                "UPDATE tracking SET notification_id = notification_id "
+                "WHERE application_name = ?",
+                (self.application_name,),
+            )
+            yield curs

@@ -1,0 +1,208 @@
+"""Where counties live: configuration, the per-process county cache and onboarding.
+
+``open_storage`` reads ``GRASSROOTS_DATABASE_URL``: a ``postgresql://`` URL for
+PostgreSQL (one pool per process, tables per county), ``sqlite:///folder`` or
+nothing for the embedded store (a database file per county under ``./var``).
+Counties' storage is created when they are onboarded; serving never runs DDL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteDatastore
+
+from application.ledger import CountyLedger
+from application.projection import catch_up
+from infra.directory import TenantDirectory
+from infra.postgres import (
+    PostgresDialect,
+    PostgresStructureViews,
+    SharedPostgresFactory,
+    open_datastore,
+)
+from infra.sqlite import SQLiteDialect, SQLiteStructureViews
+from infra.views import StructureViewsSQL
+
+COUNTY_CODE = re.compile(r"^[0-9]{6}$")
+DEFAULT_FOLDER = "var"
+
+
+def require_county_code(code: str) -> str:
+    """The only gate through which a code reaches a table or file name."""
+    if not COUNTY_CODE.fullmatch(code):
+        raise ValueError(f"a county code is six digits, not {code!r}")
+    return code
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    operator_key: str | None = None
+    pool_size: int = 5
+    county_cache: int = 512
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(
+            database_url=env.get("GRASSROOTS_DATABASE_URL") or None,
+            operator_key=env.get("GRASSROOTS_OPERATOR_KEY") or None,
+            pool_size=int(env.get("GRASSROOTS_POOL_SIZE", "5")),
+            county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
+        )
+
+
+class County:
+    """One onboarded county in this process: its ledger and its read views."""
+
+    def __init__(self, code: str, ledger: CountyLedger, views: StructureViewsSQL):
+        self.code = code
+        self.ledger = ledger
+        self.views = views
+        ledger.children_after = views.children_after
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Bring the read views up to the newest event (or at least ``until``)."""
+        return catch_up(self.ledger, self.views, until)  # type: ignore[arg-type]
+
+
+class Storage(ABC):
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._counties: OrderedDict[str, County] = OrderedDict()
+        self._lock = threading.Lock()
+        self.directory = self._open_directory()
+
+    @abstractmethod
+    def _open_directory(self) -> TenantDirectory: ...
+
+    @abstractmethod
+    def _build(self, code: str, *, create: bool) -> County: ...
+
+    def create_tables(self) -> None:
+        """The platform's own tables; idempotent, run at start-up and by the CLI."""
+        self.directory.create_tables()
+
+    def onboard(self, code: str) -> County:
+        """Create a county's event store and read views (once, not on a request path)."""
+        county = self._build(require_county_code(code), create=True)
+        county.views.create_table()
+        self._remember(code, county)
+        return county
+
+    def county(self, code: str) -> County:
+        """The county's ledger and views, built on first use in this process."""
+        require_county_code(code)
+        with self._lock:
+            county = self._counties.get(code)
+            if county is not None:
+                self._counties.move_to_end(code)
+                return county
+        return self._remember(code, self._build(code, create=False))
+
+    def _remember(self, code: str, county: County) -> County:
+        with self._lock:
+            existing = self._counties.get(code)
+            if existing is not None and existing is not county:
+                self._forget(county)
+                return existing
+            self._counties[code] = county
+            while len(self._counties) > self.settings.county_cache:
+                _, evicted = self._counties.popitem(last=False)
+                self._forget(evicted)
+        return county
+
+    def _forget(self, county: County) -> None:
+        county.ledger.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for county in self._counties.values():
+                self._forget(county)
+            self._counties.clear()
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise if the store cannot be reached."""
+
+
+class PostgresStorage(Storage):
+    def __init__(self, settings: Settings):
+        assert settings.database_url
+        self.key = f"{settings.database_url}#{id(self)}"
+        self.datastore = open_datastore(
+            settings.database_url, pool_size=settings.pool_size, key=self.key
+        )
+        super().__init__(settings)
+
+    def _open_directory(self) -> TenantDirectory:
+        return TenantDirectory(self.datastore, PostgresDialect())
+
+    def _build(self, code: str, *, create: bool) -> County:
+        ledger = CountyLedger(
+            code,
+            env={
+                "PERSISTENCE_MODULE": "infra.postgres:SharedPostgresFactory",
+                SharedPostgresFactory.DATASTORE_KEY: self.key,
+                "CREATE_TABLE": "y" if create else "n",
+            },
+        )
+        return County(code, ledger, PostgresStructureViews(self.datastore, code))
+
+    def ping(self) -> None:
+        with self.datastore.get_connection() as conn:
+            conn.execute("SELECT 1")
+
+    def close(self) -> None:
+        super().close()
+        self.datastore.close()
+
+
+class SQLiteStorage(Storage):
+    def __init__(self, settings: Settings, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(settings)
+
+    def _open_directory(self) -> TenantDirectory:
+        self.platform = SQLiteDatastore(str(self.folder / "platform.db"))
+        return TenantDirectory(self.platform, SQLiteDialect())
+
+    def _build(self, code: str, *, create: bool) -> County:
+        ledger = CountyLedger(
+            code,
+            env={
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.folder / f"{code}.db"),
+                "CREATE_TABLE": "y" if create else "n",
+            },
+        )
+        datastore: Any = ledger.factory.datastore  # type: ignore[attr-defined]
+        return County(code, ledger, SQLiteStructureViews(datastore, code))
+
+    def ping(self) -> None:
+        with self.platform.transaction(commit=False) as curs:
+            curs.execute("SELECT 1")
+
+    def close(self) -> None:
+        super().close()
+        self.platform.close()
+
+
+def open_storage(settings: Settings) -> Storage:
+    url = settings.database_url
+    if url is None:
+        return SQLiteStorage(settings, Path(DEFAULT_FOLDER))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresStorage(settings)
+    if url.startswith("sqlite:///"):
+        return SQLiteStorage(settings, Path(url.removeprefix("sqlite:///")))
+    raise ValueError(f"GRASSROOTS_DATABASE_URL must be postgresql:// or sqlite:///, not {url!r}")

@@ -1,0 +1,487 @@
+"""A county's read views: bitemporal interval rows of every unit, its history,
+the change log and the lineage — kept in the same store as its events.
+
+One SQL text serves PostgreSQL and SQLite; each dialect supplies identifiers,
+placeholders and column types. The views extend the library's tracking
+recorders, so the rows of a batch and its tracking position commit together.
+
+An interval row holds while ``valid_from <= as_of < valid_to`` (effective
+dates) and ``recorded_from <= known_at < recorded_to`` (recorded times); a row
+no longer believed is closed by setting ``recorded_to``, never updated
+otherwise or deleted, so every earlier state of knowledge stays answerable.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+
+from application.projection import ViewBatch
+
+# The open end of recorded time: a row still believed.
+STILL_BELIEVED = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+UNIT_COLUMNS = (
+    "unit_id, kind, code, status, name, parent_id, federation_id, plan_id, "
+    "households, residents, floating, established_on, ceased_on, "
+    "valid_from, valid_to, recorded_from, recorded_to"
+)
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS {units} (
+        unit_id {uuid} NOT NULL, kind {text} NOT NULL, code {text},
+        status {text} NOT NULL, name {text} NOT NULL, parent_id {uuid},
+        federation_id {uuid}, plan_id {uuid},
+        households {int}, residents {int}, floating {int},
+        established_on {date} NOT NULL, ceased_on {date},
+        valid_from {date} NOT NULL, valid_to {date} NOT NULL,
+        recorded_from {ts} NOT NULL, recorded_to {ts} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS {units_by_unit} ON {units} (unit_id, recorded_to)",
+    "CREATE INDEX IF NOT EXISTS {units_by_time} ON {units} (recorded_to, valid_to)",
+    "CREATE INDEX IF NOT EXISTS {units_by_parent} ON {units} (parent_id)",
+    "CREATE INDEX IF NOT EXISTS {units_by_federation} ON {units} (federation_id)",
+    """CREATE TABLE IF NOT EXISTS {history} (
+        position {bigint} NOT NULL, unit_id {uuid} NOT NULL, version {int} NOT NULL,
+        type {text} NOT NULL, effective_date {date} NOT NULL,
+        recorded_at {ts} NOT NULL, actor {text} NOT NULL, change_id {uuid} NOT NULL,
+        name {text} NOT NULL, kind {text} NOT NULL, data {text} NOT NULL,
+        PRIMARY KEY (unit_id, version))""",
+    "CREATE INDEX IF NOT EXISTS {history_by_date} ON {history} (effective_date)",
+    """CREATE TABLE IF NOT EXISTS {changes} (
+        change_id {uuid} PRIMARY KEY, position {bigint} NOT NULL, type {text} NOT NULL,
+        effective_date {date} NOT NULL, recorded_at {ts} NOT NULL, actor {text} NOT NULL,
+        authority {text}, created_unit_ids {text} NOT NULL, affected_unit_ids {text} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS {changes_by_date} ON {changes} (effective_date)",
+    """CREATE TABLE IF NOT EXISTS {lineage} (
+        predecessor_id {uuid} NOT NULL, predecessor_name {text} NOT NULL,
+        predecessor_kind {text} NOT NULL, successor_id {uuid} NOT NULL,
+        successor_name {text} NOT NULL, successor_kind {text} NOT NULL,
+        change_id {uuid} NOT NULL, change_type {text} NOT NULL,
+        effective_date {date} NOT NULL, recorded_at {ts} NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS {lineage_by_predecessor} ON {lineage} (predecessor_id)",
+    "CREATE INDEX IF NOT EXISTS {lineage_by_successor} ON {lineage} (successor_id)",
+]
+
+TABLES = ("units", "history", "changes", "lineage")
+INDEXES = (
+    "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
+    "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
+)
+
+CURRENT = "recorded_from <= %s AND %s < recorded_to AND valid_from <= %s AND %s < valid_to"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The two times of every read: the effective date and the recorded time."""
+
+    as_of: date
+    known_at: datetime
+
+    def params(self) -> tuple[Any, ...]:
+        return (self.known_at, self.known_at, self.as_of, self.as_of)
+
+
+class Dialect:
+    """What differs between the stores: names, placeholders, types, values read back."""
+
+    types: dict[str, str]
+
+    def statement(self, template: str, names: dict[str, str]) -> Any:
+        raise NotImplementedError
+
+    def uuid(self, value: Any) -> UUID | None:
+        return value if value is None or isinstance(value, UUID) else UUID(value)
+
+    def date(self, value: Any) -> date | None:
+        return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+    def timestamp(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+class StructureViewsSQL:
+    """The read views of one county; mixed into a library tracking recorder."""
+
+    dialect: Dialect
+    application_name: str
+    datastore: Any
+
+    def _init_views(self, names: dict[str, str]) -> None:
+        self._names = names
+        self._statements: dict[str, Any] = {}
+
+    def _sql(self, template: str) -> Any:
+        statement = self._statements.get(template)
+        if statement is None:
+            statement = self.dialect.statement(template, self._names)
+            self._statements[template] = statement
+        return statement
+
+    def view_ddl(self) -> list[Any]:
+        return [self._sql(t.replace("{uuid}", self.dialect.types["uuid"])
+                          .replace("{text}", self.dialect.types["text"])
+                          .replace("{int}", self.dialect.types["int"])
+                          .replace("{bigint}", self.dialect.types["bigint"])
+                          .replace("{date}", self.dialect.types["date"])
+                          .replace("{ts}", self.dialect.types["ts"]))
+                for t in DDL]
+
+    # -- Connections (per dialect) -------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Any]:
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[Any]:
+        """A transaction that holds the county's projection lock."""
+        raise NotImplementedError
+        yield
+
+    def _rows(self, curs: Any, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        curs.execute(self._sql(template), tuple(params))
+        return [dict(row) for row in curs.fetchall()]
+
+    def _query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._reading() as curs:
+            return self._rows(curs, template, params)
+
+    # -- Writing ---------------------------------------------------------------
+
+    def tracked_position(self) -> int:
+        return self.max_tracking_id(self.application_name) or 0  # type: ignore[attr-defined]
+
+    def apply(self, batch: ViewBatch, after: int) -> bool:
+        with self._writing() as curs:
+            tracked = self._max_tracking_id(self.application_name, curs) or 0  # type: ignore[attr-defined]
+            if tracked != after:
+                return False
+            self._apply_rewrites(curs, batch)
+            if batch.history:
+                curs.executemany(
+                    self._sql(
+                        "INSERT INTO {history} (position, unit_id, version, type, "
+                        "effective_date, recorded_at, actor, change_id, name, kind, data) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    ),
+                    [
+                        (h.position, h.unit_id, h.version, h.type, h.effective_date,
+                         h.recorded_at, h.actor, h.change_id, h.name, h.kind,
+                         _json(h.data))
+                        for h in batch.history
+                    ],
+                )
+            if batch.changes:
+                curs.executemany(
+                    self._sql(
+                        "INSERT INTO {changes} (change_id, position, type, effective_date, "
+                        "recorded_at, actor, authority, created_unit_ids, affected_unit_ids) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    ),
+                    [
+                        (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
+                         c.actor, _json(c.authority) if c.authority else None,
+                         _json(c.created_unit_ids), _json(c.affected_unit_ids))
+                        for c in batch.changes
+                    ],
+                )
+            if batch.lineage:
+                curs.executemany(
+                    self._sql(
+                        "INSERT INTO {lineage} (predecessor_id, predecessor_name, "
+                        "predecessor_kind, successor_id, successor_name, successor_kind, "
+                        "change_id, change_type, effective_date, recorded_at) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                    ),
+                    [
+                        (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
+                         e.successor_id, e.successor_name, e.successor_kind, e.change_id,
+                         e.change_type, e.effective_date, e.recorded_at)
+                        for e in batch.lineage
+                    ],
+                )
+            self._insert_tracking(  # type: ignore[attr-defined]
+                curs, Tracking(self.application_name, batch.last_position)
+            )
+        return True
+
+    def _apply_rewrites(self, curs: Any, batch: ViewBatch) -> None:
+        inserts: list[tuple[Any, ...]] = []
+        for rewrite in batch.rewrites:
+            if rewrite.closed:
+                # Rows to close may be among those still waiting to be inserted.
+                self._insert_rows(curs, inserts)
+                inserts = []
+            for valid_from in rewrite.closed:
+                # A row believed for no time at all (written and superseded at the
+                # same instant, within one change) is no part of history.
+                curs.execute(
+                    self._sql(
+                        "DELETE FROM {units} WHERE unit_id = %s AND valid_from = %s "
+                        "AND recorded_to = %s AND recorded_from = %s"
+                    ),
+                    (rewrite.unit_id, valid_from, STILL_BELIEVED, rewrite.recorded_at),
+                )
+                curs.execute(
+                    self._sql(
+                        "UPDATE {units} SET recorded_to = %s WHERE unit_id = %s "
+                        "AND valid_from = %s AND recorded_to = %s"
+                    ),
+                    (rewrite.recorded_at, rewrite.unit_id, valid_from, STILL_BELIEVED),
+                )
+            for segment in rewrite.inserted:
+                facts = segment.facts
+                population = facts.population
+                inserts.append(
+                    (
+                        rewrite.unit_id, rewrite.kind, rewrite.code, facts.status,
+                        facts.name, facts.parent_id, facts.federation_id, facts.plan_id,
+                        population.households if population else None,
+                        population.residents if population else None,
+                        population.floating if population else None,
+                        facts.established_on, facts.ceased_on,
+                        segment.valid_from, segment.valid_to,
+                        rewrite.recorded_at, STILL_BELIEVED,
+                    )
+                )
+        self._insert_rows(curs, inserts)
+
+    def _insert_rows(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            curs.executemany(
+                self._sql(
+                    f"INSERT INTO {{units}} ({UNIT_COLUMNS}) VALUES "
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
+                rows,
+            )
+
+    # -- Reading -----------------------------------------------------------
+
+    def _unit_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        d = self.dialect
+        row["unit_id"] = d.uuid(row["unit_id"])
+        for key in ("parent_id", "federation_id", "plan_id"):
+            row[key] = d.uuid(row[key])
+        for key in ("established_on", "ceased_on", "valid_from", "valid_to"):
+            row[key] = d.date(row[key])
+        return row
+
+    def units_on(
+        self,
+        moment: Moment,
+        *,
+        statuses: Sequence[str] | None = ("active",),
+        kind: str | None = None,
+        parent_id: UUID | None = None,
+        name_contains: str | None = None,
+        after_id: UUID | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        where = [CURRENT]
+        params: list[Any] = list(moment.params())
+        if statuses:
+            where.append("status IN (" + ", ".join(["%s"] * len(statuses)) + ")")
+            params.extend(statuses)
+        if kind:
+            where.append("kind = %s")
+            params.append(kind)
+        if parent_id:
+            where.append("parent_id = %s")
+            params.append(parent_id)
+        if name_contains:
+            where.append("name LIKE %s ESCAPE '\\'")
+            params.append(f"%{_escape_like(name_contains)}%")
+        if after_id:
+            where.append("unit_id > %s")
+            params.append(after_id)
+        template = f"SELECT {UNIT_COLUMNS} FROM {{units}} WHERE " + " AND ".join(where)
+        template += " ORDER BY unit_id"
+        if limit is not None:
+            template += " LIMIT %s"
+            params.append(limit)
+        return [self._unit_row(r) for r in self._query(template, params)]
+
+    def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
+        """(id, kind, name, parent_id) of every unit active on the date, lean and fast."""
+        with self._reading() as curs:
+            curs.execute(
+                self._sql(
+                    f"SELECT unit_id, kind, name, parent_id FROM {{units}} "
+                    f"WHERE {CURRENT} AND status = 'active' ORDER BY name"
+                ),
+                moment.params(),
+            )
+            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
+
+    def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
+        with self._reading() as curs:
+            rows = self._rows(
+                curs,
+                f"SELECT {UNIT_COLUMNS} FROM {{units}} WHERE unit_id = %s AND {CURRENT}",
+                (unit_id, *moment.params()),
+            )
+            if not rows:
+                return None
+            unit = self._unit_row(rows[0])
+            version = self._rows(
+                curs,
+                "SELECT MAX(version) AS version FROM {history} "
+                "WHERE unit_id = %s AND recorded_at <= %s",
+                (unit_id, moment.known_at),
+            )
+            unit["version"] = version[0]["version"]
+            if unit["kind"] == "federation":
+                members = self._rows(
+                    curs,
+                    "SELECT unit_id, households, residents, floating FROM {units} "
+                    f"WHERE federation_id = %s AND {CURRENT} ORDER BY unit_id",
+                    (unit_id, *moment.params()),
+                )
+                unit["member_ids"] = [self.dialect.uuid(m["unit_id"]) for m in members]
+                unit["members"] = members
+            return unit
+
+    def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
+        rows = self._query(
+            "SELECT DISTINCT unit_id FROM {units} WHERE parent_id = %s "
+            "AND recorded_to = %s AND status = 'active' AND valid_to > %s",
+            (unit_id, STILL_BELIEVED, day),
+        )
+        return [self.dialect.uuid(r["unit_id"]) for r in rows]  # type: ignore[misc]
+
+    def history(self, unit_id: UUID, known_at: datetime) -> list[dict[str, Any]]:
+        rows = self._query(
+            "SELECT position, type, effective_date, recorded_at, actor, change_id, data "
+            "FROM {history} WHERE unit_id = %s AND recorded_at <= %s ORDER BY position",
+            (unit_id, known_at),
+        )
+        return [self._history_row(r) for r in rows]
+
+    def _history_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        d = self.dialect
+        row["effective_date"] = d.date(row["effective_date"])
+        row["recorded_at"] = d.timestamp(row["recorded_at"])
+        row["change_id"] = d.uuid(row["change_id"])
+        if "unit_id" in row:
+            row["unit_id"] = d.uuid(row["unit_id"])
+        if "data" in row:
+            row["data"] = json.loads(row["data"])
+        return row
+
+    def events_between(
+        self, after: date, until: date, types: Sequence[str], known_at: datetime
+    ) -> list[dict[str, Any]]:
+        """History entries of these types effective after ``after``, up to ``until``."""
+        marks = ", ".join(["%s"] * len(types))
+        rows = self._query(
+            "SELECT unit_id, type, name, kind, effective_date, change_id, recorded_at "
+            "FROM {history} WHERE effective_date > %s AND effective_date <= %s "
+            f"AND recorded_at <= %s AND type IN ({marks}) ORDER BY effective_date, position",
+            (after, until, known_at, *types),
+        )
+        return [self._history_row(r) for r in rows]
+
+    def changes(
+        self,
+        *,
+        after: date | None,
+        until: date | None,
+        change_type: str | None,
+        after_position: int | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        where, params = ["1 = 1"], []
+        if after is not None:
+            where.append("effective_date > %s")
+            params.append(after)
+        if until is not None:
+            where.append("effective_date <= %s")
+            params.append(until)
+        if change_type:
+            where.append("type = %s")
+            params.append(change_type)
+        if after_position is not None:
+            where.append("position > %s")
+            params.append(after_position)
+        params.append(limit)
+        rows = self._query(
+            "SELECT * FROM {changes} WHERE " + " AND ".join(where)
+            + " ORDER BY position LIMIT %s",
+            params,
+        )
+        return [self._change_row(r) for r in rows]
+
+    def change(self, change_id: UUID) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM {changes} WHERE change_id = %s", (change_id,))
+        return self._change_row(rows[0]) if rows else None
+
+    def _change_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        d = self.dialect
+        row["change_id"] = d.uuid(row["change_id"])
+        row["effective_date"] = d.date(row["effective_date"])
+        row["recorded_at"] = d.timestamp(row["recorded_at"])
+        row["authority"] = json.loads(row["authority"]) if row["authority"] else None
+        row["created_unit_ids"] = json.loads(row["created_unit_ids"])
+        row["affected_unit_ids"] = json.loads(row["affected_unit_ids"])
+        return row
+
+    def lineage(self, unit_id: UUID, known_at: datetime) -> dict[str, list[dict[str, Any]]]:
+        """Predecessors and successors of a unit, transitively."""
+        result: dict[str, list[dict[str, Any]]] = {"predecessors": [], "successors": []}
+        with self._reading() as curs:
+            for direction, this, other in (
+                ("predecessors", "successor", "predecessor"),
+                ("successors", "predecessor", "successor"),
+            ):
+                seen, frontier = {unit_id}, [unit_id]
+                while frontier:
+                    marks = ", ".join(["%s"] * len(frontier))
+                    rows = self._rows(
+                        curs,
+                        f"SELECT {other}_id AS unit_id, {other}_name AS name, "
+                        f"{other}_kind AS kind, change_id, change_type, effective_date "
+                        f"FROM {{lineage}} WHERE {this}_id IN ({marks}) "
+                        "AND recorded_at <= %s ORDER BY effective_date",
+                        (*frontier, known_at),
+                    )
+                    frontier = []
+                    for row in rows:
+                        row["unit_id"] = self.dialect.uuid(row["unit_id"])
+                        row["change_id"] = self.dialect.uuid(row["change_id"])
+                        row["effective_date"] = self.dialect.date(row["effective_date"])
+                        if row["unit_id"] not in seen:
+                            seen.add(row["unit_id"])
+                            frontier.append(row["unit_id"])
+                            result[direction].append(row)
+        return result
+
+    def unit_codes(self) -> set[str]:
+        rows = self._query(
+            "SELECT DISTINCT code FROM {units} WHERE code IS NOT NULL AND recorded_to = %s",
+            (STILL_BELIEVED,),
+        )
+        return {r["code"] for r in rows}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_jsonable, sort_keys=True)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (UUID, date, datetime)):
+        return str(value) if isinstance(value, UUID) else value.isoformat()
+    raise TypeError(f"not JSON: {value!r}")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

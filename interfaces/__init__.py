@@ -1,0 +1,1 @@
+"""Entry points: the REST API, the command line and, later, stream relays."""
