@@ -32,6 +32,9 @@ def require_plan(villages: Sequence[Unit], area_type: UnitKind, stamp: Stamp) ->
         )
 
 
+VERBS = {"conversion": "convert", "merger": "merge", "federation": "federate"}
+
+
 def _require_active_villages(
     villages: Sequence[Unit], stamp: Stamp, *, at_least: int, what: str
 ) -> None:
@@ -42,7 +45,7 @@ def _require_active_villages(
         raise RuleRefused("H2", f"{what} takes at least {at_least} villages")
     for village in villages:
         village.require_village("H2", what)
-        village.require_open_on(day, what)
+        village.require_open_on(day, VERBS[what])
         membership = next(
             (m for m in village.memberships if m.overlaps_from(day)), None
         )

@@ -28,6 +28,9 @@ from domain.timeline import (
     value_on,
 )
 
+# How a unit ceases (the reason on ``Ceased``), as the verb of a refusal message.
+CEASING_VERBS = {"dissolution": "dissolve", "conversion": "convert", "merger": "merge"}
+
 ACTIVE = "active"
 PLANNED = "planned"
 CEASED = "ceased"
@@ -450,7 +453,7 @@ class Unit(Aggregate):
 
     def cease(self, reason: str, stamp: Stamp) -> None:
         day = stamp.effective_date
-        self.require_open_on(day, reason.replace("conversion", "convert").replace("merger", "merge"))
+        self.require_open_on(day, CEASING_VERBS[reason])
         membership = next((m for m in self.memberships if m.overlaps_from(day)), None)
         if membership is not None:
             raise Conflict(

@@ -8,6 +8,7 @@ which counties exist, and later where each is stored).
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -95,6 +96,10 @@ class TenantDirectory:
         except IntegrityError:
             raise TenantExists(code) from None
 
+    def remove_tenant(self, code: str) -> None:
+        """Undo an onboarding whose storage could not be created."""
+        self._execute("DELETE FROM {tenants} WHERE code = %s", (code,))
+
     def tenant(self, code: str) -> dict[str, Any] | None:
         rows = self._select("SELECT code, name, city_code FROM {tenants} WHERE code = %s", (code,))
         return rows[0] if rows else None
@@ -111,15 +116,19 @@ class TenantDirectory:
 
     # -- Keys ----------------------------------------------------------------
 
-    def add_key(
-        self, *, key_id: str, secret: str, role: str, label: str | None,
+    def issue_key(
+        self, *, role: str, label: str | None,
         tenant_code: str | None = None, city_code: str | None = None,
-    ) -> None:
+    ) -> tuple[str, str]:
+        """A new key id and the key itself, shown once: only its hash is kept."""
+        key_id = secrets.token_hex(8)
+        secret = f"gl_{key_id}_{secrets.token_urlsafe(32)}"
         self._execute(
             "INSERT INTO {keys} (key_id, key_hash, tenant_code, city_code, role, label, created_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (key_id, hash_key(secret), tenant_code, city_code, role, label, _now()),
         )
+        return key_id, secret
 
     def key(self, secret: str) -> KeyRecord | None:
         rows = self._select(

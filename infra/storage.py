@@ -14,8 +14,10 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteDatastore
 
@@ -67,7 +69,11 @@ class County:
         self.code = code
         self.ledger = ledger
         self.views = views
-        ledger.children_after = views.children_after
+        ledger.children_after = self._children_after
+
+    def _children_after(self, unit_id: UUID, day: date) -> list[UUID]:
+        self.catch_up()  # the H4 check on dissolution must see every committed child
+        return self.views.children_after(unit_id, day)
 
     def catch_up(self, until: int | None = None) -> int:
         """Bring the read views up to the newest event (or at least ``until``)."""
@@ -97,6 +103,19 @@ class Storage(ABC):
         county.views.create_table()
         self._remember(code, county)
         return county
+
+    def onboard_tenant(self, code: str, name: str, city_code: str) -> tuple[str, str]:
+        """Register a county, create its storage and issue its first admin key.
+
+        Raises ``TenantExists`` when the county is already onboarded.
+        """
+        self.directory.add_tenant(require_county_code(code), name, city_code)
+        try:
+            self.onboard(code)
+        except BaseException:
+            self.directory.remove_tenant(code)
+            raise
+        return self.directory.issue_key(role="admin", label="first admin", tenant_code=code)
 
     def county(self, code: str) -> County:
         """The county's ledger and views, built on first use in this process."""

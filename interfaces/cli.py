@@ -1,0 +1,168 @@
+"""``grassroots``: serve the API and administer counties from the command line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from domain.rules import Conflict
+from infra.directory import TenantExists
+from infra.storage import Storage
+from interfaces import divisions
+from interfaces.serving import Server, gunicorn_settings
+
+ACTOR = "cli"
+
+
+def _create_app():  # noqa: ANN202 - FlaskGroup's factory
+    from interfaces.http import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Grassroots Ledger: the history of each county's grassroots structure.
+
+    Storage is chosen by GRASSROOTS_DATABASE_URL (postgresql://… or sqlite:///folder;
+    unset: SQLite under ./var).
+    """
+
+
+def _storage() -> Storage:
+    return current_app.config["STORAGE"]
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the REST API under gunicorn (same settings as gunicorn.conf.py)."""
+    Server(gunicorn_settings(host, port)).run()
+
+
+@main.group()
+def tenants() -> None:
+    """Counties (tenants)."""
+
+
+@tenants.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.argument("city_code")
+@with_appcontext
+def tenants_create(code: str, name: str, city_code: str) -> None:
+    """Onboard county CODE (6 digits) of city CITY_CODE (4 digits); prints its admin key."""
+    try:
+        _key_id, secret = _storage().onboard_tenant(code, name, city_code)
+    except TenantExists:
+        raise click.ClickException(f"county {code} is already onboarded") from None
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(secret)
+
+
+@tenants.command("list")
+@with_appcontext
+def tenants_list() -> None:
+    """The onboarded counties."""
+    for row in _storage().directory.tenants(None, 100_000):
+        click.echo(f"{row['code']}\t{row['city_code']}\t{row['name']}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys of a county."""
+
+
+@keys.command("create")
+@click.argument("code")
+@click.option("--role", type=click.Choice(["admin", "editor", "viewer", "auditor", "integrator"]),
+              required=True)
+@click.option("--label", default=None)
+@with_appcontext
+def keys_create(code: str, role: str, label: str | None) -> None:
+    """Issue a key for county CODE; prints the key (shown once)."""
+    if _storage().directory.tenant(code) is None:
+        raise click.ClickException(f"no county {code}")
+    key_id, secret = _storage().directory.issue_key(role=role, label=label, tenant_code=code)
+    click.echo(f"{key_id}\t{secret}")
+
+
+@keys.command("revoke")
+@click.argument("code")
+@click.argument("key_id")
+@with_appcontext
+def keys_revoke(code: str, key_id: str) -> None:
+    """Refuse key KEY_ID of county CODE from now on."""
+    if not _storage().directory.revoke_key(code, key_id):
+        raise click.ClickException(f"no live key {key_id} in county {code}")
+
+
+@main.command("import-divisions")
+@click.argument("areas", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("streets", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("villages", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--county", "county_codes", multiple=True, help="A county code (repeatable).")
+@click.option("--city", "city_codes", multiple=True, help="Every county of a city (4 digits).")
+@click.option("--all", "everything", is_flag=True, help="Every county in the files.")
+@click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2023-01-01",
+              show_default=True, help="The date the imported structure takes effect.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_appcontext
+def import_divisions(
+    areas: Path, streets: Path, villages: Path, county_codes: tuple[str, ...],
+    city_codes: tuple[str, ...], everything: bool, effective_date: datetime, quiet: bool,
+) -> None:
+    """Load counties' towns, villages and communities from the national division codes.
+
+    Counties not yet onboarded are onboarded (their admin keys are printed).
+    Running it again adds only what is missing.
+    """
+    day = effective_date.date()
+    counties = divisions.read_counties(areas)
+    chosen = {
+        code for code, county in counties.items()
+        if everything or code in county_codes or county.city_code in city_codes
+    }
+    unknown = set(county_codes) - set(counties)
+    if unknown:
+        raise click.ClickException(f"not in {areas.name}: {', '.join(sorted(unknown))}")
+    if not chosen:
+        raise click.ClickException("name --county, --city or --all")
+    towns = divisions.read_towns(streets, villages, chosen)
+    storage = _storage()
+    total = sum(len(t.units) for county_towns in towns.values() for t in county_towns)
+    imported = skipped = 0
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), disable=quiet, transient=False) as progress:
+        task = progress.add_task("importing", total=total)
+        for code in sorted(towns):
+            county = counties[code]
+            if storage.directory.tenant(code) is None:
+                _key_id, secret = storage.onboard_tenant(code, county.name, county.city_code)
+                progress.console.print(f"onboarded {code} {county.name}; admin key: {secret}")
+            place = storage.county(code)
+            progress.update(task, description=f"{code} {county.name}")
+            place.catch_up()
+            present = place.views.unit_codes()
+            for town in towns[code]:
+                missing = [u for u in town.units if u.code not in present]
+                if missing:
+                    try:
+                        place.ledger.import_baseline(missing, day, ACTOR)
+                    except Conflict as error:
+                        raise click.ClickException(
+                            f"{town.unit.name}: {error.message} (another import running?)"
+                        ) from None
+                imported += len(missing)
+                skipped += len(town.units) - len(missing)
+                progress.advance(task, len(town.units))
+            place.catch_up()
+    click.echo(f"imported {imported} units, {skipped} already present, {len(towns)} counties")

@@ -1,0 +1,104 @@
+"""Bearer keys and roles: ``admin`` ⊇ ``editor`` ⊇ ``viewer``; ``auditor`` = viewer +
+audit; ``integrator`` = the event feed only; ``city`` = a city's aggregate reports.
+
+401 for no or a bad key, 404 for another county's resources (a key never learns
+whether another county exists), 403 for a role too weak.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+
+from infra.directory import TenantDirectory
+from infra.storage import COUNTY_CODE
+from interfaces.http.problems import Problem
+
+# What each role may do, by the capability a view requires.
+GRANTS = {
+    "admin": {"admin", "edit", "read"},
+    "editor": {"edit", "read"},
+    "viewer": {"read"},
+    "auditor": {"read", "audit"},
+    "integrator": {"feed"},
+    "city": {"city"},
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the operator, or a key of one county (or one city)."""
+
+    actor: str
+    role: str
+    tenant_code: str | None = None
+    city_code: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == "operator"
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def principal() -> Principal:
+    if "principal" in g:
+        return g.principal
+    token = _bearer()
+    if token is None:
+        raise Problem(401, "Unauthorized", "send Authorization: Bearer <key>")
+    operator_key = current_app.config["SETTINGS"].operator_key
+    if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
+        g.principal = Principal(actor="operator", role="operator")
+        return g.principal
+    directory: TenantDirectory = current_app.config["STORAGE"].directory
+    record = directory.key(token)
+    if record is None or record.revoked:
+        raise Problem(401, "Unauthorized", "unknown or revoked key")
+    g.principal = Principal(
+        actor=f"key:{record.key_id}",
+        role=record.role,
+        tenant_code=record.tenant_code,
+        city_code=record.city_code,
+    )
+    return g.principal
+
+
+def require_operator() -> Principal:
+    who = principal()
+    if not who.is_operator:
+        raise Problem(403, "Forbidden", "this needs the platform operator's key")
+    return who
+
+
+def require_county(code: str, capability: str) -> Principal:
+    """The caller may use ``capability`` on county ``code``, which exists."""
+    who = principal()
+    if not COUNTY_CODE.fullmatch(code):
+        raise Problem(404, "Not Found", f"no county {code!r}")
+    if who.is_operator:
+        if current_app.config["STORAGE"].directory.tenant(code) is None:
+            raise Problem(404, "Not Found", f"no county {code}")
+        return who
+    if who.tenant_code != code:
+        raise Problem(404, "Not Found", f"no county {code}")
+    if capability not in GRANTS.get(who.role, set()):
+        raise Problem(403, "Forbidden", f"the {who.role} role cannot do this")
+    return who
+
+
+def require_city(city_code: str) -> Principal:
+    who = principal()
+    if who.is_operator:
+        return who
+    if who.role != "city" or who.city_code != city_code:
+        raise Problem(404, "Not Found", f"no city {city_code}")
+    return who

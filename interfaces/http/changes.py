@@ -1,0 +1,101 @@
+"""Structural changes (转、并、联 and federation joins and leaves), and plans."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from application.ledger import CommunitySpec, Receipt
+from domain.kinds import UnitKind
+from infra.storage import County
+from interfaces.http import schemas
+from interfaces.http.context import decode_cursor, encode_cursor
+from interfaces.http.problems import Problem
+from interfaces.http.units import authority, fresh, write
+
+blp = Blueprint(
+    "changes", __name__, url_prefix="/v1/tenants/<code>",
+    description="Conversions, mergers, federations and plans",
+)
+
+
+def _spec(raw: dict[str, Any]) -> CommunitySpec:
+    return CommunitySpec(name=raw["name"], code=raw.get("code"), parent_id=raw.get("parent_id"))
+
+
+def _structural(data: dict[str, Any]) -> Any:
+    """The ledger command for a change body, as a function of (county, actor)."""
+    common = {"effective_date": data["effective_date"]}
+
+    def run(place: County, actor: str) -> Receipt:
+        ledger = place.ledger
+        kind = data["type"]
+        if kind == "conversion":
+            return ledger.convert(village_id=data["village_id"], community=_spec(data["community"]),
+                                  actor=actor, authority=authority(data), **common)
+        if kind == "merger":
+            return ledger.merge(village_ids=data["village_ids"], community=_spec(data["community"]),
+                                actor=actor, authority=authority(data), **common)
+        if kind == "federation":
+            return ledger.federate(village_ids=data["village_ids"],
+                                   federation=_spec(data["federation"]),
+                                   actor=actor, authority=authority(data), **common)
+        if kind == "federation_join":
+            return ledger.join_federation(federation_id=data["federation_id"],
+                                          village_id=data["village_id"], actor=actor,
+                                          authority=authority(data), **common)
+        return ledger.leave_federation(federation_id=data["federation_id"],
+                                       village_id=data["village_id"], actor=actor,
+                                       authority=authority(data), **common)
+
+    return run
+
+
+@blp.route("/changes")
+class Changes(MethodView):
+    @blp.arguments(schemas.ChangeIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Record a conversion (转), merger (并), federation (联), join or leave: one atomic change."""
+        return write(code, _structural(data))
+
+    @blp.arguments(schemas.ChangeQuery, location="query")
+    @blp.response(200, schemas.ChangePage)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """Recorded changes, in recorded order; ``from``/``to`` bound their effective dates."""
+        place = fresh(code)
+        after = decode_cursor(args["cursor"])
+        if after is not None and not isinstance(after, int):
+            raise Problem(400, "Bad Request", "cursor is not one this API gave out")
+        rows = place.views.changes(after=args["from_"], until=args["to"], change_type=args["type"],
+                                   after_position=after, limit=args["limit"] + 1)
+        more = len(rows) > args["limit"]
+        rows = rows[: args["limit"]]
+        return {"items": rows, "next_cursor": encode_cursor(rows[-1]["position"]) if more else None}
+
+
+@blp.route("/changes/<uuid:change_id>")
+class ChangeView(MethodView):
+    @blp.response(200, schemas.ChangeOut)
+    def get(self, code: str, change_id: UUID) -> dict[str, Any]:
+        """One recorded change."""
+        row = fresh(code).views.change(change_id)
+        if row is None:
+            raise Problem(404, "Not Found", f"no change {change_id}")
+        return row
+
+
+@blp.route("/plans")
+class Plans(MethodView):
+    @blp.arguments(schemas.PlanIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Adopt a plan (规划) placing villages in a community area from a date."""
+        return write(code, lambda place, actor: place.ledger.adopt_plan(
+            area_type=UnitKind(data["area_type"]), name=data["name"],
+            village_ids=data["village_ids"], effective_date=data["effective_date"],
+            actor=actor, authority=authority(data),
+        ))

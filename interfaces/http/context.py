@@ -1,0 +1,53 @@
+"""What every view needs: the storage, the county, the two times, cursors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from flask import current_app
+
+from infra.storage import County, Storage
+from infra.views import Moment
+from interfaces.http.problems import Problem
+
+# China Standard Time has had no daylight saving since 1991: a fixed offset suffices.
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def storage() -> Storage:
+    return current_app.config["STORAGE"]
+
+
+def county(code: str) -> County:
+    return storage().county(code)
+
+
+def today_in_china() -> date:
+    return datetime.now(CHINA).date()
+
+
+def moment(args: dict[str, Any]) -> Moment:
+    known_at = args.get("known_at") or datetime.now(timezone.utc)
+    if known_at.tzinfo is None:
+        raise Problem(422, "Unprocessable Entity", "known_at needs a time zone",
+                      errors={"known_at": ["give an RFC 3339 time with offset, e.g. Z"]})
+    return Moment(as_of=args.get("as_of") or today_in_china(), known_at=known_at)
+
+
+def encode_cursor(value: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise Problem(400, "Bad Request", "cursor is not one this API gave out",
+                      errors={"cursor": ["invalid cursor"]}) from None

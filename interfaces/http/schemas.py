@@ -1,0 +1,357 @@
+"""Request and response shapes of API.md, as marshmallow schemas (and so OpenAPI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from domain.kinds import AREA_TYPES, UnitKind
+
+NAME = validate.Length(min=1, max=200)
+DIGITS = validate.Regexp(r"^[0-9]+$", error="digits only")
+
+
+class Strict(Schema):
+    """Bodies: unknown fields are refused (422), never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class Lenient(Schema):
+    """Query strings: unknown parameters are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _stripped_name(**kwargs: Any) -> fields.String:
+    return fields.String(validate=NAME, **kwargs)
+
+
+class AuthoritySchema(Strict):
+    """The authorising document (文件号)."""
+
+    document_no = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    issued_by = fields.String(validate=validate.Length(max=200), allow_none=True)
+    issued_on = fields.Date(allow_none=True)
+
+
+# -- Tenants and keys ------------------------------------------------------
+
+
+class TenantIn(Strict):
+    code = fields.String(required=True, validate=[validate.Length(equal=6), DIGITS])
+    name = _stripped_name(required=True)
+    city_code = fields.String(required=True, validate=[validate.Length(equal=4), DIGITS])
+
+
+class TenantOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    city_code = fields.String()
+    admin_key = fields.String()
+
+
+class Page(Lenient):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class TenantSummary(Schema):
+    code = fields.String()
+    name = fields.String()
+    city_code = fields.String()
+
+
+class TenantPage(Schema):
+    items = fields.List(fields.Nested(TenantSummary))
+    next_cursor = fields.String(allow_none=True)
+
+
+class KeyIn(Strict):
+    role = fields.String(
+        required=True, validate=validate.OneOf(["admin", "editor", "viewer", "auditor", "integrator"])
+    )
+    label = fields.String(validate=validate.Length(max=200), load_default=None)
+
+
+class CityKeyIn(Strict):
+    label = fields.String(validate=validate.Length(max=200), load_default=None)
+
+
+class KeyOut(Schema):
+    key_id = fields.String()
+    key = fields.String()
+    role = fields.String()
+    label = fields.String(allow_none=True)
+
+
+class PolicyPatch(Strict):
+    plans_required = fields.Boolean()
+    max_veto_items = fields.Integer(validate=validate.Range(min=0, max=100))
+    coverage_target = fields.Integer(validate=validate.Range(min=0, max=100000))
+    households_per_staff = fields.Integer(validate=validate.Range(min=1, max=100000))
+    floating_per_staff = fields.Integer(validate=validate.Range(min=1, max=1000000))
+    minimum_staff = fields.Integer(validate=validate.Range(min=0, max=1000))
+
+
+class PolicyOut(Schema):
+    plans_required = fields.Boolean()
+    max_veto_items = fields.Integer()
+    coverage_target = fields.Integer()
+    households_per_staff = fields.Integer()
+    floating_per_staff = fields.Integer()
+    minimum_staff = fields.Integer()
+
+
+# -- Reads take two times ----------------------------------------------------
+
+
+class Moment(Lenient):
+    as_of = fields.Date(load_default=None, metadata={"description": "effective date; default today (Asia/Shanghai)"})
+    known_at = fields.AwareDateTime(
+        load_default=None, default_timezone=None,
+        metadata={"description": "recorded time (RFC 3339); default now"},
+    )
+
+
+class UnitQuery(Moment, Page):
+    kind = fields.String(validate=validate.OneOf([k.value for k in UnitKind]), load_default=None)
+    parent_id = fields.UUID(load_default=None)
+    status = fields.String(validate=validate.OneOf(["active", "all"]), load_default="active")
+    q = fields.String(validate=validate.Length(min=1, max=100), load_default=None)
+
+
+class DiffQuery(Lenient):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+    known_at = fields.AwareDateTime(load_default=None)
+
+
+class ChangeQuery(Page):
+    from_ = fields.Date(load_default=None, data_key="from")
+    to = fields.Date(load_default=None)
+    type = fields.String(load_default=None, validate=validate.Length(max=40))
+
+
+# -- Units ------------------------------------------------------------------
+
+
+class UnitIn(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in UnitKind]))
+    name = _stripped_name(required=True)
+    code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS], allow_none=True, load_default=None)
+    parent_id = fields.UUID(allow_none=True, load_default=None)
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class RenameIn(Strict):
+    name = _stripped_name(required=True)
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class MoveIn(Strict):
+    parent_id = fields.UUID(required=True)
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class DissolutionIn(Strict):
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+COUNT = validate.Range(min=0, max=100_000_000)
+
+
+class PopulationIn(Strict):
+    effective_date = fields.Date(required=True)
+    households = fields.Integer(required=True, strict=True, validate=COUNT)
+    residents = fields.Integer(strict=True, validate=COUNT, allow_none=True, load_default=None)
+    floating = fields.Integer(required=True, strict=True, validate=COUNT)
+
+
+class Population(Schema):
+    households = fields.Integer(allow_none=True)
+    residents = fields.Integer(allow_none=True)
+    floating = fields.Integer(allow_none=True)
+
+
+class BodyRef(Schema):
+    id = fields.UUID()
+    type = fields.String()
+    name = fields.String()
+
+
+class UnitOut(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    name = fields.String()
+    code = fields.String(allow_none=True)
+    parent_id = fields.UUID(allow_none=True)
+    status = fields.String()
+    established_on = fields.Date()
+    ceased_on = fields.Date(allow_none=True)
+    federation_id = fields.UUID(allow_none=True)
+    member_ids = fields.List(fields.UUID())
+    plan_id = fields.UUID(allow_none=True)
+    population = fields.Nested(Population)
+    bodies = fields.List(fields.Nested(BodyRef))
+    version = fields.Integer(allow_none=True)
+
+
+class UnitPage(Schema):
+    items = fields.List(fields.Nested(UnitOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class TreeNode(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    name = fields.String()
+    children = fields.List(fields.Nested(lambda: TreeNode()))
+
+
+class TreeOut(Schema):
+    as_of = fields.Date()
+    known_at = fields.DateTime()
+    units = fields.List(fields.Nested(TreeNode))
+
+
+class HistoryEntry(Schema):
+    position = fields.Integer()
+    type = fields.String()
+    effective_date = fields.Date()
+    recorded_at = fields.DateTime()
+    actor = fields.String()
+    change_id = fields.UUID()
+    data = fields.Dict()
+
+
+class HistoryOut(Schema):
+    unit_id = fields.UUID()
+    known_at = fields.DateTime()
+    items = fields.List(fields.Nested(HistoryEntry))
+
+
+class LineageEntry(Schema):
+    unit_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    change_id = fields.UUID()
+    change_type = fields.String()
+    effective_date = fields.Date()
+
+
+class LineageOut(Schema):
+    unit_id = fields.UUID()
+    predecessors = fields.List(fields.Nested(LineageEntry))
+    successors = fields.List(fields.Nested(LineageEntry))
+
+
+class DiffEntry(Schema):
+    unit_id = fields.UUID()
+    name = fields.String()
+    kind = fields.String()
+    effective_date = fields.Date()
+    change_id = fields.UUID()
+
+
+class DiffOut(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    known_at = fields.DateTime()
+    established = fields.List(fields.Nested(DiffEntry))
+    ceased = fields.List(fields.Nested(DiffEntry))
+    renamed = fields.List(fields.Nested(DiffEntry))
+    moved = fields.List(fields.Nested(DiffEntry))
+    federated = fields.List(fields.Nested(DiffEntry))
+
+
+# -- Changes ----------------------------------------------------------------
+
+
+class CommunityIn(Strict):
+    name = _stripped_name(required=True)
+    code = fields.String(validate=[validate.Length(equal=12), DIGITS], allow_none=True, load_default=None)
+    parent_id = fields.UUID(allow_none=True, load_default=None)
+
+
+CHANGE_TYPES = ["conversion", "merger", "federation", "federation_join", "federation_leave"]
+VILLAGES = validate.Length(min=1, max=100)
+
+
+class ChangeIn(Strict):
+    """One of the five structural changes; which fields apply depends on ``type``."""
+
+    type = fields.String(required=True, validate=validate.OneOf(CHANGE_TYPES))
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+    village_id = fields.UUID()
+    village_ids = fields.List(fields.UUID(), validate=VILLAGES)
+    community = fields.Nested(CommunityIn)
+    federation = fields.Nested(CommunityIn)
+    federation_id = fields.UUID()
+
+    NEEDS = {
+        "conversion": ("village_id", "community"),
+        "merger": ("village_ids", "community"),
+        "federation": ("village_ids", "federation"),
+        "federation_join": ("federation_id", "village_id"),
+        "federation_leave": ("federation_id", "village_id"),
+    }
+    OPTIONAL = {"type", "effective_date", "authority"}
+
+    @validates_schema
+    def _fits_type(self, data: dict[str, Any], **_: Any) -> None:
+        needs = self.NEEDS.get(data.get("type", ""))
+        if needs is None:
+            return
+        errors: dict[str, list[str]] = {}
+        for name in needs:
+            if name not in data:
+                errors[name] = [f"required for a {data['type']}"]
+        for name in set(data) - set(needs) - self.OPTIONAL:
+            errors[name] = [f"not part of a {data['type']}"]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ReceiptOut(Schema):
+    change_id = fields.UUID()
+    type = fields.String()
+    effective_date = fields.Date(allow_none=True)
+    recorded_at = fields.DateTime()
+    created_unit_ids = fields.List(fields.UUID())
+    affected_unit_ids = fields.List(fields.UUID())
+    id = fields.UUID(allow_none=True)
+
+
+class ChangeOut(Schema):
+    change_id = fields.UUID()
+    type = fields.String()
+    effective_date = fields.Date()
+    recorded_at = fields.DateTime()
+    actor = fields.String()
+    authority = fields.Dict(allow_none=True)
+    created_unit_ids = fields.List(fields.UUID())
+    affected_unit_ids = fields.List(fields.UUID())
+
+
+class ChangePage(Schema):
+    items = fields.List(fields.Nested(ChangeOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class PlanIn(Strict):
+    area_type = fields.String(
+        required=True, validate=validate.OneOf(sorted(k.value for k in AREA_TYPES))
+    )
+    name = _stripped_name(required=True)
+    village_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
+    effective_date = fields.Date(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)

@@ -1,0 +1,98 @@
+"""Tenants (counties), their keys and policy; city keys."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from infra.directory import TenantExists
+from interfaces.http import schemas
+from interfaces.http.auth import require_county, require_operator
+from interfaces.http.context import county, decode_cursor, encode_cursor, storage
+from interfaces.http.problems import Problem
+
+CITY_CODE = re.compile(r"^[0-9]{4}$")
+
+blp = Blueprint("tenants", __name__, url_prefix="/v1", description="Counties, keys and policy")
+
+
+@blp.route("/tenants")
+class Tenants(MethodView):
+    @blp.arguments(schemas.TenantIn)
+    @blp.response(201, schemas.TenantOut)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Onboard a county: create its storage and its first admin key (shown once)."""
+        require_operator()
+        try:
+            _key_id, secret = storage().onboard_tenant(data["code"], data["name"], data["city_code"])
+        except TenantExists:
+            raise Problem(409, "Conflict", f"county {data['code']} is already onboarded") from None
+        return {**data, "admin_key": secret}
+
+    @blp.arguments(schemas.Page, location="query")
+    @blp.response(200, schemas.TenantPage)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The onboarded counties, by code."""
+        require_operator()
+        after = decode_cursor(args["cursor"])
+        rows = storage().directory.tenants(after if isinstance(after, str) else None, args["limit"] + 1)
+        more = len(rows) > args["limit"]
+        rows = rows[: args["limit"]]
+        return {"items": rows, "next_cursor": encode_cursor(rows[-1]["code"]) if more else None}
+
+
+@blp.route("/tenants/<code>/keys")
+class Keys(MethodView):
+    @blp.arguments(schemas.KeyIn)
+    @blp.response(201, schemas.KeyOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Issue a key with one role for this county."""
+        require_county(code, "admin")
+        key_id, secret = storage().directory.issue_key(
+            role=data["role"], label=data["label"], tenant_code=code)
+        return {"key_id": key_id, "key": secret, "role": data["role"], "label": data["label"]}
+
+
+@blp.route("/tenants/<code>/keys/<key_id>")
+class Key(MethodView):
+    @blp.response(204)
+    def delete(self, code: str, key_id: str) -> Response:
+        """Revoke a key: it is refused from now on."""
+        require_county(code, "admin")
+        if not storage().directory.revoke_key(code, key_id):
+            raise Problem(404, "Not Found", f"no live key {key_id} in county {code}")
+        return Response(status=204)
+
+
+@blp.route("/tenants/<code>/policy")
+class PolicyView(MethodView):
+    @blp.response(200, schemas.PolicyOut)
+    def get(self, code: str) -> dict[str, Any]:
+        """The county's policy now."""
+        require_county(code, "read")
+        return county(code).ledger.policy().settings
+
+    @blp.arguments(schemas.PolicyPatch)
+    @blp.response(200, schemas.PolicyOut)
+    def patch(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Change only the named fields; answers the whole policy."""
+        who = require_county(code, "admin")
+        return county(code).ledger.amend_policy(data, who.actor).settings
+
+
+@blp.route("/cities/<city_code>/keys")
+class CityKeys(MethodView):
+    @blp.arguments(schemas.CityKeyIn)
+    @blp.response(201, schemas.KeyOut)
+    def post(self, data: dict[str, Any], city_code: str) -> dict[str, Any]:
+        """A key that reads one city's aggregate reports and nothing else."""
+        require_operator()
+        if not CITY_CODE.fullmatch(city_code):
+            raise Problem(404, "Not Found", f"no city {city_code!r}")
+        key_id, secret = storage().directory.issue_key(
+            role="city", label=data["label"], city_code=city_code)
+        return {"key_id": key_id, "key": secret, "role": "city", "label": data["label"]}

@@ -1,0 +1,263 @@
+"""Units: establish, rename, move, dissolve, population; read them, their tree,
+history, lineage and the diff between two dates — every read ``as_of`` an
+effective date and ``known_at`` a recorded time, answered from the read views.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from application.ledger import Receipt
+from domain.changes import Authority
+from domain.kinds import UnitKind
+from domain.units import Population
+from infra.storage import County
+from interfaces.http import schemas
+from interfaces.http.auth import require_county
+from interfaces.http.context import county, decode_cursor, encode_cursor, moment
+from interfaces.http.problems import Problem
+
+blp = Blueprint(
+    "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
+)
+
+
+def authority(data: dict[str, Any]) -> Authority | None:
+    raw = data.get("authority")
+    return Authority(**raw) if raw else None
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    return {
+        "change_id": receipt.change_id,
+        "type": receipt.type,
+        "effective_date": receipt.effective_date,
+        "recorded_at": receipt.recorded_at,
+        "created_unit_ids": receipt.created_unit_ids,
+        "affected_unit_ids": receipt.affected_unit_ids,
+        "id": receipt.id,
+    }
+
+
+def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any]:
+    """Run a command as an editor and bring the views up to it before answering."""
+    who = require_county(code, "edit")
+    place = county(code)
+    receipt = command(place, who.actor)
+    place.catch_up(receipt.position)
+    return receipt_json(receipt)
+
+
+def fresh(code: str, capability: str = "read") -> County:
+    """The county, its views caught up with every committed event."""
+    require_county(code, capability)
+    place = county(code)
+    place.catch_up()
+    return place
+
+
+def unit_json(row: dict[str, Any]) -> dict[str, Any]:
+    if row["kind"] == UnitKind.FEDERATION.value:
+        members = row.get("members", [])
+        population = {
+            key: sum(m[key] for m in members if m[key] is not None)
+            if any(m[key] is not None for m in members) else None
+            for key in ("households", "residents", "floating")
+        }
+    else:
+        population = {k: row[k] for k in ("households", "residents", "floating")}
+    unit = {
+        "id": row["unit_id"],
+        "kind": row["kind"],
+        "name": row["name"],
+        "code": row["code"],
+        "parent_id": row["parent_id"],
+        "status": row["status"],
+        "established_on": row["established_on"],
+        "ceased_on": row["ceased_on"],
+        "federation_id": row["federation_id"],
+        "plan_id": row["plan_id"],
+        "population": population,
+        "bodies": [],
+        "version": row.get("version"),
+    }
+    if "member_ids" in row:
+        unit["member_ids"] = row["member_ids"]
+    return unit
+
+
+@blp.route("/units")
+class Units(MethodView):
+    @blp.arguments(schemas.UnitQuery, location="query")
+    @blp.response(200, schemas.UnitPage)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """Units existing on ``as_of`` (``status=all`` adds planned and ceased ones)."""
+        place = fresh(code)
+        after = decode_cursor(args["cursor"])
+        try:
+            after_id = UUID(after) if after else None
+        except (TypeError, ValueError):
+            raise Problem(400, "Bad Request", "cursor is not one this API gave out") from None
+        rows = place.views.units_on(
+            moment(args),
+            statuses=None if args["status"] == "all" else ("active",),
+            kind=args["kind"],
+            parent_id=args["parent_id"],
+            name_contains=args["q"],
+            after_id=after_id,
+            limit=args["limit"] + 1,
+        )
+        more = len(rows) > args["limit"]
+        rows = rows[: args["limit"]]
+        return {
+            "items": [unit_json(r) for r in rows],
+            "next_cursor": encode_cursor(str(rows[-1]["unit_id"])) if more else None,
+        }
+
+    @blp.arguments(schemas.UnitIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Establish a unit (town-level units have no parent: the county is it)."""
+        return write(code, lambda place, actor: place.ledger.establish_unit(
+            kind=UnitKind(data["kind"]), name=data["name"], code=data["code"],
+            parent_id=data["parent_id"], effective_date=data["effective_date"],
+            actor=actor, authority=authority(data),
+        ))
+
+
+@blp.route("/units/<uuid:unit_id>")
+class UnitView(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.UnitOut)
+    def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """A unit as it stood on ``as_of``, as known at ``known_at``."""
+        row = fresh(code).views.unit_on(unit_id, moment(args))
+        if row is None:
+            raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
+        return unit_json(row)
+
+
+@blp.route("/units/<uuid:unit_id>/renames")
+class Renames(MethodView):
+    @blp.arguments(schemas.RenameIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Rename a unit from a date."""
+        return write(code, lambda place, actor: place.ledger.rename(
+            unit_id, data["name"], data["effective_date"], actor, authority(data)))
+
+
+@blp.route("/units/<uuid:unit_id>/moves")
+class Moves(MethodView):
+    @blp.arguments(schemas.MoveIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Move a village-level unit under another town-level unit from a date."""
+        return write(code, lambda place, actor: place.ledger.move(
+            unit_id, data["parent_id"], data["effective_date"], actor, authority(data)))
+
+
+@blp.route("/units/<uuid:unit_id>/dissolutions")
+class Dissolutions(MethodView):
+    @blp.arguments(schemas.DissolutionIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Dissolve a unit: the effective date is its first day gone."""
+        return write(code, lambda place, actor: place.ledger.dissolve(
+            unit_id, data["effective_date"], actor, authority(data)))
+
+
+@blp.route("/units/<uuid:unit_id>/population")
+class PopulationView(MethodView):
+    @blp.arguments(schemas.PopulationIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Record households, residents and floating population from a date."""
+        figures = Population(data["households"], data["residents"], data["floating"])
+        return write(code, lambda place, actor: place.ledger.record_population(
+            unit_id, figures, data["effective_date"], actor))
+
+
+@blp.route("/units/<uuid:unit_id>/history")
+class History(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.HistoryOut)
+    def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Every recorded event that touched the unit, in recorded order."""
+        when = moment(args)
+        items = fresh(code).views.history(unit_id, when.known_at)
+        if not items:
+            raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
+        return {"unit_id": unit_id, "known_at": when.known_at, "items": items}
+
+
+@blp.route("/units/<uuid:unit_id>/lineage")
+class Lineage(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.LineageOut)
+    def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Predecessors and successors through conversions and mergers, transitively."""
+        place = fresh(code)
+        when = moment(args)
+        if not place.views.history(unit_id, when.known_at):
+            raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
+        return {"unit_id": unit_id, **place.views.lineage(unit_id, when.known_at)}
+
+
+@blp.route("/tree")
+class Tree(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.TreeOut)
+    def get(self, args: dict[str, Any], code: str) -> Response:
+        """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
+        when = moment(args)
+        rows = fresh(code).views.tree_rows(when)
+        nodes: dict[Any, dict[str, Any]] = {}
+        for unit_id, kind, name, _parent in rows:
+            nodes[unit_id] = {"id": str(unit_id), "kind": kind, "name": name, "children": []}
+        roots = []
+        for unit_id, _kind, _name, parent in rows:
+            holder = nodes.get(parent) if parent is not None else None
+            (holder["children"] if holder else roots).append(nodes[unit_id])
+        body = {"as_of": when.as_of.isoformat(), "known_at": when.known_at.isoformat(),
+                "units": roots}
+        # Serialised here, not by the schema: the tree is the hottest read.
+        return Response(json.dumps(body, ensure_ascii=False), mimetype="application/json")
+
+
+DIFF_TYPES = {
+    "established": "established",
+    "ceased": "ceased",
+    "renamed": "renamed",
+    "moved": "moved",
+    "joined_federation": "federated",
+}
+
+
+@blp.route("/diff")
+class Diff(MethodView):
+    @blp.arguments(schemas.DiffQuery, location="query")
+    @blp.response(200, schemas.DiffOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """What changed after ``from``, up to and including ``to`` (effective dates)."""
+        when = moment({"known_at": args["known_at"]})
+        if args["to"] < args["from_"]:
+            raise Problem(422, "Unprocessable Entity", "to is before from",
+                          errors={"to": ["must not be before from"]})
+        entries = fresh(code).views.events_between(
+            args["from_"], args["to"], list(DIFF_TYPES), when.known_at
+        )
+        result: dict[str, Any] = {"from_": args["from_"], "to": args["to"],
+                                  "known_at": when.known_at}
+        for section in DIFF_TYPES.values():
+            result[section] = []
+        for entry in entries:
+            result[DIFF_TYPES[entry["type"]]].append(entry)
+        return result
