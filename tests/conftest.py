@@ -1,0 +1,121 @@
+"""Fixtures: a real PostgreSQL test database (created and dropped here) and SQLite folders.
+
+PostgreSQL is at GRASSROOTS_TEST_POSTGRES (default: postgres on 127.0.0.1:5432,
+trust auth). Tests that need it fail, not skip, when it is not there.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from hypothesis import settings as hypothesis_settings
+
+from infra.storage import Settings, Storage, open_storage
+from interfaces.http import create_app
+
+SERVER = os.environ.get("GRASSROOTS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+OPERATOR_KEY = "operator-test-key"
+
+hypothesis_settings.register_profile("ci", max_examples=25, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=300, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    name = f"grassroots_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{SERVER}/{name}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def storage(store_url: str) -> Iterator[Storage]:
+    store = open_storage(Settings(database_url=store_url, operator_key=OPERATOR_KEY))
+    store.create_tables()
+    yield store
+    store.close()
+
+
+def county_code() -> str:
+    """A county code no other test in this session uses (counties share the test database)."""
+    return f"{random.SystemRandom().randrange(100000, 999999)}"
+
+
+class Client:
+    """The API as a county office's program sees it: JSON in and out, one key."""
+
+    def __init__(self, flask_client: Any, key: str, code: str):
+        self.http = flask_client
+        self.key = key
+        self.code = code
+
+    def url(self, path: str) -> str:
+        return path if path.startswith("/") else f"/v1/tenants/{self.code}/{path}"
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.http.get(self.url(path), query_string=params, headers=self.headers())
+
+    def post(self, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        return self.http.post(self.url(path), json=body, headers=self.headers(headers))
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.http.patch(self.url(path), json=body, headers=self.headers())
+
+    def delete(self, path: str) -> Any:
+        return self.http.delete(self.url(path), headers=self.headers())
+
+    def ok(self, response: Any, status: int = 201) -> Any:
+        assert response.status_code == status, response.get_json()
+        return response.get_json()
+
+    # Shorthands for building structures in tests.
+    def unit(self, kind: str, name: str, parent_id: str | None = None,
+             effective_date: str = "2010-01-01", **extra: Any) -> str:
+        body = {"kind": kind, "name": name, "effective_date": effective_date, **extra}
+        if parent_id:
+            body["parent_id"] = parent_id
+        return self.ok(self.post("units", body))["id"]
+
+    def plan(self, area_type: str, village_ids: list[str], effective_date: str = "2010-06-01") -> str:
+        body = {"area_type": area_type, "name": f"{area_type} plan",
+                "village_ids": village_ids, "effective_date": effective_date}
+        return self.ok(self.post("plans", body))["id"]
+
+
+@pytest.fixture
+def app(storage: Storage) -> Any:
+    return create_app(storage.settings, storage, create_tables=False)
+
+
+@pytest.fixture
+def operator(app: Any) -> Client:
+    return Client(app.test_client(), OPERATOR_KEY, "")
+
+
+@pytest.fixture
+def county(operator: Client) -> Client:
+    """A freshly onboarded county, seen through its admin key."""
+    code = county_code()
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "测试县", "city_code": "3303"}))
+    return Client(operator.http, created["admin_key"], code)
