@@ -312,16 +312,20 @@ class StructureViewsSQL:
         return [self._unit_row(r) for r in self._query(template, params)]
 
     def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
-        """(id, kind, name, parent_id) of every unit active on the date, lean and fast."""
+        """(id, kind, name, parent_id) of every unit active on the date, lean and fast:
+        ids come back as text, ready for JSON."""
         with self._reading() as curs:
             curs.execute(
                 self._sql(
-                    f"SELECT unit_id, kind, name, parent_id FROM {{units}} "
+                    "SELECT CAST(unit_id AS TEXT) AS id, kind, name, "
+                    "CAST(parent_id AS TEXT) AS parent FROM {units} "
                     f"WHERE {CURRENT} AND status = 'active' ORDER BY name"
                 ),
                 moment.params(),
             )
-            return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in curs.fetchall()]
+            return [
+                (r["id"], r["kind"], r["name"], r["parent"]) for r in curs.fetchall()
+            ]
 
     def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
         with self._reading() as curs:

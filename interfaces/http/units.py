@@ -221,7 +221,7 @@ class Tree(MethodView):
         rows = fresh(code).views.tree_rows(when)
         nodes: dict[Any, dict[str, Any]] = {}
         for unit_id, kind, name, _parent in rows:
-            nodes[unit_id] = {"id": str(unit_id), "kind": kind, "name": name, "children": []}
+            nodes[unit_id] = {"id": unit_id, "kind": kind, "name": name, "children": []}
         roots = []
         for unit_id, _kind, _name, parent in rows:
             holder = nodes.get(parent) if parent is not None else None
