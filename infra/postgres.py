@@ -39,7 +39,6 @@ def open_datastore(url: str, *, pool_size: int, key: str) -> PostgresDatastore:
         pool_size=pool_size,
         max_overflow=0,
         lock_timeout=5,
-        pool_open_timeout=5.0,
     )
     _DATASTORES[key] = datastore
     return datastore

@@ -34,6 +34,8 @@ def pg_url() -> Iterator[str]:
     name = f"grassroots_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
+        # Durability of a throw-away database is not under test; speed is welcome.
+        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
     yield f"{SERVER}/{name}"
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
