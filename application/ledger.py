@@ -18,6 +18,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
 
+from application.projection import pending_batch
 from domain import restructuring
 from domain.changes import Authority, Change, ChangeType
 from domain.kinds import UnitKind
@@ -391,9 +392,10 @@ class CountyLedger(Application):
         )
 
     def _save(self, *aggregates: Aggregate) -> int | None:
-        """Save in one transaction; a concurrent writer's win becomes a Conflict."""
+        """Save in one transaction, with the rows the read views gain from it;
+        a concurrent writer's win becomes a Conflict."""
         try:
-            recordings = self.save(*aggregates)
+            recordings = self.save(*aggregates, views=pending_batch(aggregates))
         except IntegrityError:
             raise Conflict(
                 None, "a concurrent change to the same units was recorded first; retry"

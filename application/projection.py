@@ -1,26 +1,33 @@
 """From a county's events to the rows of its read views.
 
-The projection folds each unit event into the unit's aggregate and answers
-which interval rows of the unit's timeline stop being believed (closed) and
-which start being believed (inserted) at the event's recorded time: one
-mechanism for ordinary, back-dated and future-dated changes. It also writes
-the unit's history, the change log and the lineage. The rows of a batch are
-applied with the tracking position in one transaction (see ``catch_up``), so
-each event reaches the views exactly once.
+A unit event rewrites the unit's rows: the rows believed until then are closed
+at the event's recorded time and the unit's whole timeline (``segments()``) is
+inserted as believed from that time. One mechanism serves ordinary,
+back-dated and future-dated changes. Events also write the unit's history,
+the change log and the lineage.
+
+Rows reach the views in two ways, both exactly once through the tracking
+position that commits with them:
+
+- *inline*: a command's own save carries the rows made from its aggregates
+  (``pending_batch``), and the recorder writes them in the events' transaction
+  when the views are up to date — so a writer reads its own writes at no cost;
+- *catch-up*: anything not yet projected (events written by another path, or
+  while the views lagged) is folded from the stored events (``catch_up``).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import Notification
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, Notification
 
-from application.ledger import CountyLedger
 from domain.changes import Change, ChangeType
 from domain.units import Segment, Unit
 
@@ -29,14 +36,14 @@ BATCH = 500
 
 @dataclass(frozen=True)
 class UnitRewrite:
-    """The unit's timeline rows that change belief at ``recorded_at``."""
+    """The unit's whole timeline, believed from ``recorded_at`` on."""
 
     unit_id: UUID
     kind: str
     code: str | None
     recorded_at: datetime
-    closed: list[date]  # valid_from of each current row no longer believed
-    inserted: list[Segment]
+    segments: list[Segment]
+    is_new: bool  # nothing to close: the unit's first rows
 
 
 @dataclass(frozen=True)
@@ -85,11 +92,26 @@ class LineageEdge:
 
 @dataclass
 class ViewBatch:
+    """Rows for the views, and the position they bring the views up to.
+
+    A batch made before its events are stored numbers them 0, 1, … in the
+    order they will be stored; ``resolve`` puts in the positions the store gave.
+    """
+
     last_position: int
     rewrites: list[UnitRewrite] = field(default_factory=list)
     history: list[HistoryEntry] = field(default_factory=list)
     changes: list[ChangeEntry] = field(default_factory=list)
     lineage: list[LineageEdge] = field(default_factory=list)
+
+    def resolve(self, positions: Sequence[int]) -> ViewBatch:
+        return ViewBatch(
+            last_position=positions[-1],
+            rewrites=self.rewrites,
+            history=[replace(h, position=positions[h.position]) for h in self.history],
+            changes=[replace(c, position=positions[c.position]) for c in self.changes],
+            lineage=self.lineage,
+        )
 
 
 class StructureViews(Protocol):
@@ -114,119 +136,136 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
              "effective_date", "change_id", "actor"}
 
 
-def event_data(event: object) -> dict[str, Any]:
-    return {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+def _history(position: int, event: Unit.Event, unit: Unit) -> HistoryEntry:
+    return HistoryEntry(
+        position=position,
+        unit_id=unit.id,
+        version=event.originator_version,
+        type=event_type(event),
+        effective_date=event.effective_date,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        change_id=event.change_id,
+        name=unit.name_on(event.effective_date),
+        kind=unit.kind.value,
+        data={k: v for k, v in vars(event).items() if k not in _ENVELOPE},
+    )
+
+
+def _rewrite(unit: Unit, recorded_at: datetime, *, is_new: bool) -> UnitRewrite:
+    return UnitRewrite(unit.id, unit.kind.value, unit.code, recorded_at, unit.segments(), is_new)
+
+
+def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
+            batch: ViewBatch) -> None:
+    batch.changes.append(ChangeEntry(
+        position=position,
+        change_id=event.originator_id,
+        type=event.type,
+        effective_date=event.effective_date,
+        recorded_at=event.timestamp,
+        actor=event.actor,
+        authority=event.authority,
+        created_unit_ids=event.created_unit_ids,
+        affected_unit_ids=event.affected_unit_ids,
+    ))
+    if event.type not in ChangeType.SUCCESSIONS:
+        return
+    day = event.effective_date
+    for predecessor in map(unit, event.affected_unit_ids):
+        for successor in map(unit, event.created_unit_ids):
+            batch.lineage.append(LineageEdge(
+                predecessor_id=predecessor.id,
+                predecessor_name=predecessor.name_on(day - timedelta(days=1)),
+                predecessor_kind=predecessor.kind.value,
+                successor_id=successor.id,
+                successor_name=successor.name_on(day),
+                successor_kind=successor.kind.value,
+                change_id=event.originator_id,
+                change_type=event.type,
+                effective_date=day,
+                recorded_at=event.timestamp,
+            ))
+
+
+def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
+    """The rows a save of these aggregates will add, made from them in memory.
+
+    Events are numbered in the order ``Application.save`` collects them: each
+    aggregate's pending events, aggregate by aggregate.
+    """
+    aggregates = list(aggregates)
+    units = {a.id: a for a in aggregates if isinstance(a, Unit)}
+    batch = ViewBatch(last_position=-1)
+    index = 0
+    for aggregate in aggregates:
+        events = aggregate.pending_events
+        if isinstance(aggregate, Unit) and events:
+            batch.rewrites.append(_rewrite(
+                aggregate, events[-1].timestamp,
+                is_new=events[0].originator_version == Unit.INITIAL_VERSION,
+            ))
+        for event in events:
+            if isinstance(event, Unit.Event):
+                batch.history.append(_history(index, event, aggregate))
+            elif isinstance(event, Change.Recorded):
+                _change(index, event, units.__getitem__, batch)
+            index += 1
+    return batch
 
 
 class StructureProjection:
-    """Translates a county's notifications into view rows."""
+    """Folds stored notifications into view rows (the catch-up path)."""
 
-    def __init__(self, ledger: CountyLedger):
-        self.ledger = ledger
+    def __init__(self, mapper: Mapper, get_unit: Callable[..., Any]):
+        self.mapper = mapper
+        self.get_unit = get_unit  # the repository's get(id, version=None)
         self.units: dict[UUID, Unit] = {}
 
     def translate(self, notifications: Sequence[Notification]) -> ViewBatch:
         batch = ViewBatch(last_position=notifications[-1].id)
         for notification in notifications:
-            event = self.ledger.mapper.to_domain_event(notification)
+            event = self.mapper.to_domain_event(notification)
             if isinstance(event, Unit.Event):
-                self._unit_event(notification.id, event, batch)
+                unit = self._fold(event)
+                batch.rewrites.append(_rewrite(
+                    unit, event.timestamp,
+                    is_new=event.originator_version == Unit.INITIAL_VERSION,
+                ))
+                batch.history.append(_history(notification.id, event, unit))
             elif isinstance(event, Change.Recorded):
-                self._change(notification.id, event, batch)
+                _change(notification.id, event, self._unit, batch)
         return batch
 
-    def _unit_before(self, event: Unit.Event) -> Unit | None:
+    def _fold(self, event: Unit.Event) -> Unit:
+        before = self.units.get(event.originator_id)
         if event.originator_version == Unit.INITIAL_VERSION:
-            return None
-        unit = self.units.get(event.originator_id)
-        if unit is None or unit.version != event.originator_version - 1:
-            unit = self.ledger.repository.get(
-                event.originator_id, version=event.originator_version - 1
-            )
-        return unit
-
-    def _unit_event(self, position: int, event: Unit.Event, batch: ViewBatch) -> None:
-        before = self._unit_before(event)
-        old = before.segments() if before else []
+            before = None
+        elif before is None or before.version != event.originator_version - 1:
+            before = self.get_unit(event.originator_id, version=event.originator_version - 1)
         unit = event.mutate(before)
         assert isinstance(unit, Unit)
         self.units[unit.id] = unit
-        new = unit.segments()
-        batch.rewrites.append(
-            UnitRewrite(
-                unit_id=unit.id,
-                kind=unit.kind.value,
-                code=unit.code,
-                recorded_at=event.timestamp,
-                closed=[s.valid_from for s in old if s not in new],
-                inserted=[s for s in new if s not in old],
-            )
-        )
-        batch.history.append(
-            HistoryEntry(
-                position=position,
-                unit_id=unit.id,
-                version=unit.version,
-                type=event_type(event),
-                effective_date=event.effective_date,
-                recorded_at=event.timestamp,
-                actor=event.actor,
-                change_id=event.change_id,
-                name=unit.name_on(event.effective_date),
-                kind=unit.kind.value,
-                data=event_data(event),
-            )
-        )
+        return unit
 
     def _unit(self, unit_id: UUID) -> Unit:
         unit = self.units.get(unit_id)
-        return unit if unit is not None else self.ledger.repository.get(unit_id)
-
-    def _change(self, position: int, event: Change.Recorded, batch: ViewBatch) -> None:
-        batch.changes.append(
-            ChangeEntry(
-                position=position,
-                change_id=event.originator_id,
-                type=event.type,
-                effective_date=event.effective_date,
-                recorded_at=event.timestamp,
-                actor=event.actor,
-                authority=event.authority,
-                created_unit_ids=event.created_unit_ids,
-                affected_unit_ids=event.affected_unit_ids,
-            )
-        )
-        if event.type not in ChangeType.SUCCESSIONS:
-            return
-        day = event.effective_date
-        for predecessor_id in event.affected_unit_ids:
-            predecessor = self._unit(predecessor_id)
-            for successor_id in event.created_unit_ids:
-                successor = self._unit(successor_id)
-                batch.lineage.append(
-                    LineageEdge(
-                        predecessor_id=predecessor.id,
-                        predecessor_name=predecessor.name_on(day - timedelta(days=1)),
-                        predecessor_kind=predecessor.kind.value,
-                        successor_id=successor.id,
-                        successor_name=successor.name_on(day),
-                        successor_kind=successor.kind.value,
-                        change_id=event.originator_id,
-                        change_type=event.type,
-                        effective_date=day,
-                        recorded_at=event.timestamp,
-                    )
-                )
+        return unit if unit is not None else self.get_unit(unit_id)
 
 
-def catch_up(ledger: CountyLedger, views: StructureViews, until: int | None = None) -> int:
+class Ledger(Protocol):
+    mapper: Mapper
+    recorder: Any
+    repository: Any
+
+
+def catch_up(ledger: Ledger, views: StructureViews, until: int | None = None) -> int:
     """Bring the views up to the ledger's last event (or at least ``until``).
 
     Safe to run from many processes at once: a batch is written only if the
-    tracked position is still the one it was read after, so each event is
-    applied exactly once.
+    tracked position is still the one it was read after.
     """
-    projection = StructureProjection(ledger)
+    projection = StructureProjection(ledger.mapper, ledger.repository.get)
     while True:
         tracked = views.tracked_position()
         if until is not None and tracked >= until:
@@ -238,4 +277,4 @@ def catch_up(ledger: CountyLedger, views: StructureViews, until: int | None = No
             return tracked
         batch = projection.translate(notifications)
         if not views.apply(batch, after=tracked):
-            projection = StructureProjection(ledger)
+            projection = StructureProjection(ledger.mapper, ledger.repository.get)

@@ -7,13 +7,19 @@ query that forgets a filter still cannot reach another county's rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from eventsourcing.persistence import InfrastructureFactory
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory, PostgresTrackingRecorder
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+    PostgresTrackingRecorder,
+)
 from psycopg.sql import SQL, Identifier
 
 from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
@@ -57,6 +63,21 @@ class SharedPostgresFactory(PostgresFactory):
         """The pool belongs to the process, not to one county."""
 
 
+class CountyEventRecorder(PostgresApplicationRecorder):
+    """The library's recorder, writing a command's view rows in its events' transaction."""
+
+    views: PostgresStructureViews | None = None
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        batch = kwargs.get("views")
+        if batch is not None and self.views is not None and positions:
+            self.views.apply_inline(curs, batch, positions)
+        return positions
+
+
 class PostgresDialect(Dialect):
     types = {
         "uuid": "uuid", "text": "text", "int": "integer", "bigint": "bigint",
@@ -75,7 +96,7 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{prefix}_tracking")
         self.county = county
         self.application_name = prefix
-        self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES)})
+        self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events")})
         self.sql_create_statements.extend(self.view_ddl())
 
     @contextmanager
@@ -86,7 +107,15 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
     @contextmanager
     def _writing(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county))
-            )
+            self._lock(curs)
             yield curs
+
+    def _lock(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county)))
+
+    def _position_before(self, curs: Any, position: int) -> int:
+        curs.execute(
+            self._sql("SELECT MAX(notification_id) AS before FROM {events} WHERE notification_id < %s"),
+            (position,),
+        )
+        return curs.fetchone()["before"] or 0

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteCursor,
+    SQLiteDatastore,
+    SQLiteTrackingRecorder,
+)
 
 from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
 
@@ -22,6 +28,21 @@ def _timestamp(value: datetime) -> str:
 sqlite3.register_adapter(UUID, str)
 sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(datetime, _timestamp)
+
+
+class CountyEventRecorder(SQLiteApplicationRecorder):
+    """The library's recorder, writing a command's view rows in its events' transaction."""
+
+    views: SQLiteStructureViews | None = None
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._insert_events(c, stored_events, **kwargs)
+        batch = kwargs.get("views")
+        if batch is not None and self.views is not None and positions:
+            self.views.apply_inline(c, batch, positions)
+        return positions
 
 
 class SQLiteDialect(Dialect):
@@ -52,11 +73,17 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
     @contextmanager
     def _writing(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as curs:
-            # Write first, so the transaction holds the write lock before it
-            # reads the tracking position (no stale read to upgrade later).
-            curs.execute(
-                "UPDATE tracking SET notification_id = notification_id "
-                "WHERE application_name = ?",
-                (self.application_name,),
-            )
+            self._lock(curs)
             yield curs
+
+    def _lock(self, curs: Any) -> None:
+        # Write first, so the transaction holds the write lock before it reads
+        # the tracking position (no stale read to upgrade later).
+        curs.execute(
+            "UPDATE tracking SET notification_id = notification_id WHERE application_name = ?",
+            (self.application_name,),
+        )
+
+    def _position_before(self, curs: Any, position: int) -> int:
+        curs.execute("SELECT MAX(rowid) FROM stored_events WHERE rowid < ?", (position,))
+        return curs.fetchone()[0] or 0

@@ -70,6 +70,8 @@ class County:
         self.ledger = ledger
         self.views = views
         ledger.children_after = self._children_after
+        # The recorder writes each command's rows in the command's own transaction.
+        ledger.recorder.views = views  # type: ignore[attr-defined]
 
     def _children_after(self, unit_id: UUID, day: date) -> list[UUID]:
         self.catch_up()  # the H4 check on dissolution must see every committed child
@@ -170,6 +172,7 @@ class PostgresStorage(Storage):
             code,
             env={
                 "PERSISTENCE_MODULE": "infra.postgres:SharedPostgresFactory",
+                "APPLICATION_RECORDER_TOPIC": "infra.postgres:CountyEventRecorder",
                 SharedPostgresFactory.DATASTORE_KEY: self.key,
                 "CREATE_TABLE": "y" if create else "n",
             },
@@ -200,6 +203,7 @@ class SQLiteStorage(Storage):
             code,
             env={
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "APPLICATION_RECORDER_TOPIC": "infra.sqlite:CountyEventRecorder",
                 "SQLITE_DBNAME": str(self.folder / f"{code}.db"),
                 "CREATE_TABLE": "y" if create else "n",
             },

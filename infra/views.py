@@ -165,95 +165,110 @@ class StructureViewsSQL:
             tracked = self._max_tracking_id(self.application_name, curs) or 0  # type: ignore[attr-defined]
             if tracked != after:
                 return False
-            self._apply_rewrites(curs, batch)
-            if batch.history:
-                curs.executemany(
-                    self._sql(
-                        "INSERT INTO {history} (position, unit_id, version, type, "
-                        "effective_date, recorded_at, actor, change_id, name, kind, data) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    ),
-                    [
-                        (h.position, h.unit_id, h.version, h.type, h.effective_date,
-                         h.recorded_at, h.actor, h.change_id, h.name, h.kind,
-                         _json(h.data))
-                        for h in batch.history
-                    ],
-                )
-            if batch.changes:
-                curs.executemany(
-                    self._sql(
-                        "INSERT INTO {changes} (change_id, position, type, effective_date, "
-                        "recorded_at, actor, authority, created_unit_ids, affected_unit_ids) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    ),
-                    [
-                        (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
-                         c.actor, _json(c.authority) if c.authority else None,
-                         _json(c.created_unit_ids), _json(c.affected_unit_ids))
-                        for c in batch.changes
-                    ],
-                )
-            if batch.lineage:
-                curs.executemany(
-                    self._sql(
-                        "INSERT INTO {lineage} (predecessor_id, predecessor_name, "
-                        "predecessor_kind, successor_id, successor_name, successor_kind, "
-                        "change_id, change_type, effective_date, recorded_at) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                    ),
-                    [
-                        (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
-                         e.successor_id, e.successor_name, e.successor_kind, e.change_id,
-                         e.change_type, e.effective_date, e.recorded_at)
-                        for e in batch.lineage
-                    ],
-                )
-            self._insert_tracking(  # type: ignore[attr-defined]
-                curs, Tracking(self.application_name, batch.last_position)
-            )
+            self._write(curs, batch)
         return True
 
+    def apply_inline(self, curs: Any, batch: ViewBatch, positions: Sequence[int]) -> bool:
+        """In the transaction that stored a command's events: write the command's
+        rows if the views had every earlier event; otherwise leave it to catch-up."""
+        self._lock(curs)
+        tracked = self._max_tracking_id(self.application_name, curs) or 0  # type: ignore[attr-defined]
+        if tracked != self._position_before(curs, positions[0]):
+            return False
+        self._write(curs, batch.resolve(positions))
+        return True
+
+    def _lock(self, curs: Any) -> None:
+        """Serialise writers of this county's views (the dialect's way)."""
+
+    def _position_before(self, curs: Any, position: int) -> int:
+        raise NotImplementedError
+
+    def _write(self, curs: Any, batch: ViewBatch) -> None:
+        self._apply_rewrites(curs, batch)
+        if batch.history:
+            curs.executemany(
+                self._sql(
+                    "INSERT INTO {history} (position, unit_id, version, type, "
+                    "effective_date, recorded_at, actor, change_id, name, kind, data) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (h.position, h.unit_id, h.version, h.type, h.effective_date,
+                     h.recorded_at, h.actor, h.change_id, h.name, h.kind, _json(h.data))
+                    for h in batch.history
+                ],
+            )
+        if batch.changes:
+            curs.executemany(
+                self._sql(
+                    "INSERT INTO {changes} (change_id, position, type, effective_date, "
+                    "recorded_at, actor, authority, created_unit_ids, affected_unit_ids) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
+                     c.actor, _json(c.authority) if c.authority else None,
+                     _json(c.created_unit_ids), _json(c.affected_unit_ids))
+                    for c in batch.changes
+                ],
+            )
+        if batch.lineage:
+            curs.executemany(
+                self._sql(
+                    "INSERT INTO {lineage} (predecessor_id, predecessor_name, "
+                    "predecessor_kind, successor_id, successor_name, successor_kind, "
+                    "change_id, change_type, effective_date, recorded_at) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
+                     e.successor_id, e.successor_name, e.successor_kind, e.change_id,
+                     e.change_type, e.effective_date, e.recorded_at)
+                    for e in batch.lineage
+                ],
+            )
+        self._insert_tracking(  # type: ignore[attr-defined]
+            curs, Tracking(self.application_name, batch.last_position)
+        )
+
     def _apply_rewrites(self, curs: Any, batch: ViewBatch) -> None:
-        inserts: list[tuple[Any, ...]] = []
+        rows: list[tuple[Any, ...]] = []
         for rewrite in batch.rewrites:
-            if rewrite.closed:
+            if not rewrite.is_new:
                 # Rows to close may be among those still waiting to be inserted.
-                self._insert_rows(curs, inserts)
-                inserts = []
-            for valid_from in rewrite.closed:
+                self._insert_rows(curs, rows)
+                rows = []
                 # A row believed for no time at all (written and superseded at the
-                # same instant, within one change) is no part of history.
+                # same instant) is no part of history: drop it; close the others.
                 curs.execute(
                     self._sql(
-                        "DELETE FROM {units} WHERE unit_id = %s AND valid_from = %s "
-                        "AND recorded_to = %s AND recorded_from = %s"
+                        "DELETE FROM {units} WHERE unit_id = %s AND recorded_to = %s "
+                        "AND recorded_from = %s"
                     ),
-                    (rewrite.unit_id, valid_from, STILL_BELIEVED, rewrite.recorded_at),
+                    (rewrite.unit_id, STILL_BELIEVED, rewrite.recorded_at),
                 )
                 curs.execute(
                     self._sql(
                         "UPDATE {units} SET recorded_to = %s WHERE unit_id = %s "
-                        "AND valid_from = %s AND recorded_to = %s"
+                        "AND recorded_to = %s"
                     ),
-                    (rewrite.recorded_at, rewrite.unit_id, valid_from, STILL_BELIEVED),
+                    (rewrite.recorded_at, rewrite.unit_id, STILL_BELIEVED),
                 )
-            for segment in rewrite.inserted:
+            for segment in rewrite.segments:
                 facts = segment.facts
                 population = facts.population
-                inserts.append(
-                    (
-                        rewrite.unit_id, rewrite.kind, rewrite.code, facts.status,
-                        facts.name, facts.parent_id, facts.federation_id, facts.plan_id,
-                        population.households if population else None,
-                        population.residents if population else None,
-                        population.floating if population else None,
-                        facts.established_on, facts.ceased_on,
-                        segment.valid_from, segment.valid_to,
-                        rewrite.recorded_at, STILL_BELIEVED,
-                    )
-                )
-        self._insert_rows(curs, inserts)
+                rows.append((
+                    rewrite.unit_id, rewrite.kind, rewrite.code, facts.status,
+                    facts.name, facts.parent_id, facts.federation_id, facts.plan_id,
+                    population.households if population else None,
+                    population.residents if population else None,
+                    population.floating if population else None,
+                    facts.established_on, facts.ceased_on,
+                    segment.valid_from, segment.valid_to,
+                    rewrite.recorded_at, STILL_BELIEVED,
+                ))
+        self._insert_rows(curs, rows)
 
     def _insert_rows(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
         if rows:

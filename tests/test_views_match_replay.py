@@ -124,3 +124,25 @@ def test_a_day_before_anything_shows_only_planned_units(storage: Storage) -> Non
     [row] = county.views.units_on(Moment(date(2011, 12, 31), now), statuses=None)
     assert (row["unit_id"], row["status"]) == (town, "planned")
     assert county.views.units_on(Moment(date(2011, 12, 31), now - timedelta(days=1)), statuses=None) == []
+
+
+def test_a_command_brings_the_views_up_to_its_own_events(storage: Storage) -> None:
+    """Read-your-writes at no cost: the rows commit with the events."""
+    county = storage.onboard(county_code())
+    receipt = county.ledger.establish_unit(kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
+                                           effective_date=date(2012, 1, 1), actor="test")
+    assert county.views.tracked_position() == receipt.position
+    [row] = county.views.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))
+    assert row["unit_id"] == receipt.id
+
+
+def test_events_the_views_missed_are_caught_up(storage: Storage) -> None:
+    county = storage.onboard(county_code())
+    policy = county.ledger.policy()
+    policy.amend({"coverage_target": 3}, "test", datetime.now(timezone.utc))
+    county.ledger.save(policy)  # saved without its rows: the views now lag behind
+    receipt = county.ledger.establish_unit(kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
+                                           effective_date=date(2012, 1, 1), actor="test")
+    assert county.views.tracked_position() < receipt.position
+    assert county.catch_up() == receipt.position
+    assert len(county.views.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))) == 1
