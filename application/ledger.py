@@ -304,7 +304,7 @@ class CountyLedger(Application):
     def import_baseline(
         self, units: Sequence[BaselineUnit], effective_date: date, actor: str
     ) -> Receipt:
-        """Establish one town and its villages and communities in one change."""
+        """Establish a county's baseline (towns before what hangs under them) in one change."""
         stamp = self._stamp(effective_date, actor)
         established: dict[UUID, Unit] = {}
         for spec in units:
@@ -366,9 +366,8 @@ class CountyLedger(Application):
         created: Sequence[UUID] = (),
         made: UUID | None = None,
     ) -> Receipt:
-        affected = [
-            a.id for a in aggregates if isinstance(a, Unit) and a.id not in created
-        ]
+        new = set(created)
+        affected = [a.id for a in aggregates if isinstance(a, Unit) and a.id not in new]
         change = Change.record(
             change_id=stamp.change_id,
             type=change_type,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -129,7 +130,12 @@ class StructureViews(Protocol):
 
 def event_type(event: object) -> str:
     """``Unit.JoinedFederation`` → ``joined_federation``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+    return _snake_case(type(event).__name__)
+
+
+@cache
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic",

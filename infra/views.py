@@ -28,48 +28,48 @@ from application.projection import ViewBatch
 # The open end of recorded time: a row still believed.
 STILL_BELIEVED = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
-UNIT_COLUMNS = (
-    "unit_id, kind, code, status, name, parent_id, federation_id, plan_id, "
-    "households, residents, floating, established_on, ceased_on, "
-    "valid_from, valid_to, recorded_from, recorded_to"
-)
+# Each table of the views: its columns with their portable types, then its keys.
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "units": (
+        ("unit_id", "uuid"), ("kind", "text"), ("code", "text"), ("status", "text"),
+        ("name", "text"), ("parent_id", "uuid"), ("federation_id", "uuid"),
+        ("plan_id", "uuid"), ("households", "int"), ("residents", "int"),
+        ("floating", "int"), ("established_on", "date"), ("ceased_on", "date"),
+        ("valid_from", "date"), ("valid_to", "date"),
+        ("recorded_from", "ts"), ("recorded_to", "ts"),
+    ),
+    "history": (
+        ("position", "bigint"), ("unit_id", "uuid"), ("version", "int"), ("type", "text"),
+        ("effective_date", "date"), ("recorded_at", "ts"), ("actor", "text"),
+        ("change_id", "uuid"), ("name", "text"), ("kind", "text"), ("data", "text"),
+    ),
+    "changes": (
+        ("change_id", "uuid"), ("position", "bigint"), ("type", "text"),
+        ("effective_date", "date"), ("recorded_at", "ts"), ("actor", "text"),
+        ("authority", "text"), ("created_unit_ids", "text"), ("affected_unit_ids", "text"),
+    ),
+    "lineage": (
+        ("predecessor_id", "uuid"), ("predecessor_name", "text"),
+        ("predecessor_kind", "text"), ("successor_id", "uuid"), ("successor_name", "text"),
+        ("successor_kind", "text"), ("change_id", "uuid"), ("change_type", "text"),
+        ("effective_date", "date"), ("recorded_at", "ts"),
+    ),
+}
+KEYS = {"history": "PRIMARY KEY (unit_id, version)", "changes": "PRIMARY KEY (change_id)"}
+UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
-DDL = [
-    """CREATE TABLE IF NOT EXISTS {units} (
-        unit_id {uuid} NOT NULL, kind {text} NOT NULL, code {text},
-        status {text} NOT NULL, name {text} NOT NULL, parent_id {uuid},
-        federation_id {uuid}, plan_id {uuid},
-        households {int}, residents {int}, floating {int},
-        established_on {date} NOT NULL, ceased_on {date},
-        valid_from {date} NOT NULL, valid_to {date} NOT NULL,
-        recorded_from {ts} NOT NULL, recorded_to {ts} NOT NULL)""",
+INDEX_DDL = [
     "CREATE INDEX IF NOT EXISTS {units_by_unit} ON {units} (unit_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {units_by_time} ON {units} (recorded_to, valid_to)",
     "CREATE INDEX IF NOT EXISTS {units_by_parent} ON {units} (parent_id)",
     "CREATE INDEX IF NOT EXISTS {units_by_federation} ON {units} (federation_id)",
-    """CREATE TABLE IF NOT EXISTS {history} (
-        position {bigint} NOT NULL, unit_id {uuid} NOT NULL, version {int} NOT NULL,
-        type {text} NOT NULL, effective_date {date} NOT NULL,
-        recorded_at {ts} NOT NULL, actor {text} NOT NULL, change_id {uuid} NOT NULL,
-        name {text} NOT NULL, kind {text} NOT NULL, data {text} NOT NULL,
-        PRIMARY KEY (unit_id, version))""",
     "CREATE INDEX IF NOT EXISTS {history_by_date} ON {history} (effective_date)",
-    """CREATE TABLE IF NOT EXISTS {changes} (
-        change_id {uuid} PRIMARY KEY, position {bigint} NOT NULL, type {text} NOT NULL,
-        effective_date {date} NOT NULL, recorded_at {ts} NOT NULL, actor {text} NOT NULL,
-        authority {text}, created_unit_ids {text} NOT NULL, affected_unit_ids {text} NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS {changes_by_date} ON {changes} (effective_date)",
-    """CREATE TABLE IF NOT EXISTS {lineage} (
-        predecessor_id {uuid} NOT NULL, predecessor_name {text} NOT NULL,
-        predecessor_kind {text} NOT NULL, successor_id {uuid} NOT NULL,
-        successor_name {text} NOT NULL, successor_kind {text} NOT NULL,
-        change_id {uuid} NOT NULL, change_type {text} NOT NULL,
-        effective_date {date} NOT NULL, recorded_at {ts} NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS {lineage_by_predecessor} ON {lineage} (predecessor_id)",
     "CREATE INDEX IF NOT EXISTS {lineage_by_successor} ON {lineage} (successor_id)",
 ]
 
-TABLES = ("units", "history", "changes", "lineage")
+TABLES = tuple(COLUMNS)
 INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
@@ -126,13 +126,16 @@ class StructureViewsSQL:
         return statement
 
     def view_ddl(self) -> list[Any]:
-        return [self._sql(t.replace("{uuid}", self.dialect.types["uuid"])
-                          .replace("{text}", self.dialect.types["text"])
-                          .replace("{int}", self.dialect.types["int"])
-                          .replace("{bigint}", self.dialect.types["bigint"])
-                          .replace("{date}", self.dialect.types["date"])
-                          .replace("{ts}", self.dialect.types["ts"]))
-                for t in DDL]
+        types = self.dialect.types
+        tables = [
+            "CREATE TABLE IF NOT EXISTS {%s} (%s)" % (
+                table,
+                ", ".join([f"{name} {types[kind]}" for name, kind in columns]
+                          + ([KEYS[table]] if table in KEYS else [])),
+            )
+            for table, columns in COLUMNS.items()
+        ]
+        return [self._sql(statement) for statement in (*tables, *INDEX_DDL)]
 
     # -- Connections (per dialect) -------------------------------------------
 
@@ -184,50 +187,41 @@ class StructureViewsSQL:
     def _position_before(self, curs: Any, position: int) -> int:
         raise NotImplementedError
 
+    def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows, in COLUMNS order, into one of the views' tables."""
+        if rows:
+            names = ", ".join(name for name, _ in COLUMNS[table])
+            marks = ", ".join(["%s"] * len(COLUMNS[table]))
+            curs.executemany(self._sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({marks})"), rows)
+
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)
-        if batch.history:
-            curs.executemany(
-                self._sql(
-                    "INSERT INTO {history} (position, unit_id, version, type, "
-                    "effective_date, recorded_at, actor, change_id, name, kind, data) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                ),
-                [
-                    (h.position, h.unit_id, h.version, h.type, h.effective_date,
-                     h.recorded_at, h.actor, h.change_id, h.name, h.kind, _json(h.data))
-                    for h in batch.history
-                ],
-            )
-        if batch.changes:
-            curs.executemany(
-                self._sql(
-                    "INSERT INTO {changes} (change_id, position, type, effective_date, "
-                    "recorded_at, actor, authority, created_unit_ids, affected_unit_ids) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                ),
-                [
-                    (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
-                     c.actor, _json(c.authority) if c.authority else None,
-                     _json(c.created_unit_ids), _json(c.affected_unit_ids))
-                    for c in batch.changes
-                ],
-            )
-        if batch.lineage:
-            curs.executemany(
-                self._sql(
-                    "INSERT INTO {lineage} (predecessor_id, predecessor_name, "
-                    "predecessor_kind, successor_id, successor_name, successor_kind, "
-                    "change_id, change_type, effective_date, recorded_at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                ),
-                [
-                    (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
-                     e.successor_id, e.successor_name, e.successor_kind, e.change_id,
-                     e.change_type, e.effective_date, e.recorded_at)
-                    for e in batch.lineage
-                ],
-            )
+        self._insert(
+            curs, "history",
+            [
+                (h.position, h.unit_id, h.version, h.type, h.effective_date,
+                 h.recorded_at, h.actor, h.change_id, h.name, h.kind, _json(h.data))
+                for h in batch.history
+            ],
+        )
+        self._insert(
+            curs, "changes",
+            [
+                (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
+                 c.actor, _json(c.authority) if c.authority else None,
+                 _json(c.created_unit_ids), _json(c.affected_unit_ids))
+                for c in batch.changes
+            ],
+        )
+        self._insert(
+            curs, "lineage",
+            [
+                (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
+                 e.successor_id, e.successor_name, e.successor_kind, e.change_id,
+                 e.change_type, e.effective_date, e.recorded_at)
+                for e in batch.lineage
+            ],
+        )
         self._insert_tracking(  # type: ignore[attr-defined]
             curs, Tracking(self.application_name, batch.last_position)
         )
@@ -237,7 +231,7 @@ class StructureViewsSQL:
         for rewrite in batch.rewrites:
             if not rewrite.is_new:
                 # Rows to close may be among those still waiting to be inserted.
-                self._insert_rows(curs, rows)
+                self._insert(curs, "units", rows)
                 rows = []
                 # A row believed for no time at all (written and superseded at the
                 # same instant) is no part of history: drop it; close the others.
@@ -268,17 +262,7 @@ class StructureViewsSQL:
                     segment.valid_from, segment.valid_to,
                     rewrite.recorded_at, STILL_BELIEVED,
                 ))
-        self._insert_rows(curs, rows)
-
-    def _insert_rows(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
-        if rows:
-            curs.executemany(
-                self._sql(
-                    f"INSERT INTO {{units}} ({UNIT_COLUMNS}) VALUES "
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-                ),
-                rows,
-            )
+        self._insert(curs, "units", rows)
 
     # -- Reading -----------------------------------------------------------
 

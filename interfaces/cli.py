@@ -147,22 +147,24 @@ def import_divisions(
             county = counties[code]
             if storage.directory.tenant(code) is None:
                 _key_id, secret = storage.onboard_tenant(code, county.name, county.city_code)
-                progress.console.print(f"onboarded {code} {county.name}; admin key: {secret}")
+                progress.console.print(
+                    f"onboarded {code} {county.name}; admin key: {secret}", soft_wrap=True
+                )
             place = storage.county(code)
             progress.update(task, description=f"{code} {county.name}")
             place.catch_up()
             present = place.views.unit_codes()
-            for town in towns[code]:
-                missing = [u for u in town.units if u.code not in present]
-                if missing:
-                    try:
-                        place.ledger.import_baseline(missing, day, ACTOR)
-                    except Conflict as error:
-                        raise click.ClickException(
-                            f"{town.unit.name}: {error.message} (another import running?)"
-                        ) from None
-                imported += len(missing)
-                skipped += len(town.units) - len(missing)
-                progress.advance(task, len(town.units))
+            units = [u for town in towns[code] for u in town.units]
+            missing = [u for u in units if u.code not in present]
+            if missing:
+                try:
+                    place.ledger.import_baseline(missing, day, ACTOR)
+                except Conflict as error:
+                    raise click.ClickException(
+                        f"{code}: {error.message} (another import running?)"
+                    ) from None
+            imported += len(missing)
+            skipped += len(units) - len(missing)
+            progress.advance(task, len(units))
             place.catch_up()
     click.echo(f"imported {imported} units, {skipped} already present, {len(towns)} counties")
