@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
 from infra.directory import TenantDirectory
 from infra.storage import COUNTY_CODE
@@ -79,20 +79,39 @@ def require_operator() -> Principal:
     return who
 
 
-def require_county(code: str, capability: str) -> Principal:
-    """The caller may use ``capability`` on county ``code``, which exists."""
+def _require_county_scope(code: str) -> Principal:
+    """The caller's key belongs to county ``code`` (or is the operator's), which exists."""
     who = principal()
     if not COUNTY_CODE.fullmatch(code):
         raise Problem(404, "Not Found", f"no county {code!r}")
     if who.is_operator:
         if current_app.config["STORAGE"].directory.tenant(code) is None:
             raise Problem(404, "Not Found", f"no county {code}")
-        return who
-    if who.tenant_code != code:
+    elif who.tenant_code != code:
         raise Problem(404, "Not Found", f"no county {code}")
-    if capability not in GRANTS.get(who.role, set()):
+    return who
+
+
+def require_county(code: str, capability: str) -> Principal:
+    """The caller may use ``capability`` on county ``code``, which exists."""
+    who = _require_county_scope(code)
+    if not who.is_operator and capability not in GRANTS.get(who.role, set()):
         raise Problem(403, "Forbidden", f"the {who.role} role cannot do this")
     return who
+
+
+def install(app: Flask) -> None:
+    """Authenticate every /v1 request before its body is even read: no key is 401
+    and another county is 404, whatever the body."""
+
+    @app.before_request
+    def _authenticate() -> None:
+        if not request.path.startswith("/v1/"):
+            return
+        principal()
+        code = (request.view_args or {}).get("code")
+        if code is not None:
+            _require_county_scope(code)
 
 
 def require_city(city_code: str) -> Principal:

@@ -12,7 +12,7 @@ from application.ledger import CommunitySpec, Receipt
 from domain.kinds import UnitKind
 from infra.storage import County
 from interfaces.http import schemas
-from interfaces.http.context import decode_cursor, encode_cursor
+from interfaces.http.context import decode_cursor, encode_cursor, is_position
 from interfaces.http.problems import Problem
 from interfaces.http.units import authority, fresh, write
 
@@ -67,14 +67,12 @@ class Changes(MethodView):
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Recorded changes, in recorded order; ``from``/``to`` bound their effective dates."""
         place = fresh(code)
-        after = decode_cursor(args["cursor"])
-        if after is not None and not isinstance(after, int):
-            raise Problem(400, "Bad Request", "cursor is not one this API gave out")
+        after = decode_cursor(args["cursor"], "changes", is_position)
         rows = place.views.changes(after=args["from_"], until=args["to"], change_type=args["type"],
                                    after_position=after, limit=args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]
-        return {"items": rows, "next_cursor": encode_cursor(rows[-1]["position"]) if more else None}
+        return {"items": rows, "next_cursor": encode_cursor("changes", rows[-1]["position"]) if more else None}
 
 
 @blp.route("/changes/<uuid:change_id>")

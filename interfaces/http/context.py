@@ -6,7 +6,9 @@ import base64
 import binascii
 import json
 from datetime import date, datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from flask import current_app
 
@@ -38,16 +40,32 @@ def moment(args: dict[str, Any]) -> Moment:
     return Moment(as_of=args.get("as_of") or today_in_china(), known_at=known_at)
 
 
-def encode_cursor(value: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+def encode_cursor(listing: str, after: str | int) -> str:
+    """An opaque cursor: which list it pages, and the key of the last item given."""
+    return base64.urlsafe_b64encode(json.dumps([listing, after]).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> Any:
+def decode_cursor(cursor: str | None, listing: str, valid: Callable[[Any], bool]) -> Any:
+    """The key a cursor of ``listing`` carries, or None; 400 for any other cursor."""
     if cursor is None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise Problem(400, "Bad Request", "cursor is not one this API gave out",
-                      errors={"cursor": ["invalid cursor"]}) from None
+        name, after = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if name == listing and valid(after):
+            return after
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError):
+        pass
+    raise Problem(400, "Bad Request", "cursor is not one this API gave out for this list",
+                  errors={"cursor": ["invalid cursor"]})
+
+
+def is_position(value: Any) -> bool:
+    return type(value) is int and 0 <= value < 2**63
+
+
+def is_uuid_text(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and str(UUID(value)) == value
+    except ValueError:
+        return False

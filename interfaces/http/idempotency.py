@@ -6,6 +6,7 @@ Concurrent retries wait for the first attempt instead of running twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 
 from flask import Flask, Response, current_app, g, request
@@ -19,6 +20,20 @@ WAIT_SECONDS = 10.0
 
 def _directory() -> TenantDirectory:
     return current_app.config["STORAGE"].directory
+
+
+# Keys are shown once: a replayed answer carries null where the key was.
+SECRETS = ("key", "admin_key")
+
+
+def _without_secrets(response: Response) -> str:
+    body = response.get_data(as_text=True)
+    if response.is_json:
+        data = json.loads(body)
+        if isinstance(data, dict) and any(k in data for k in SECRETS):
+            return json.dumps({k: (None if k in SECRETS else v) for k, v in data.items()},
+                              ensure_ascii=False)
+    return body
 
 
 def install(app: Flask) -> None:
@@ -62,7 +77,7 @@ def install(app: Flask) -> None:
             if response.status_code >= 500:
                 _directory().abandon(*claim)
             else:
-                _directory().complete(*claim, response.status_code, response.get_data(as_text=True))
+                _directory().complete(*claim, response.status_code, _without_secrets(response))
         return response
 
     @app.teardown_request

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError
-from flask import Flask, Response
+from flask import Flask, Response, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
@@ -54,6 +54,16 @@ def _from_domain(error: DomainError) -> Response:
 
 
 def install(app: Flask) -> None:
+    @app.before_request
+    def _refuse_unreadable_json() -> None:
+        """Bodies the JSON parser chokes on in ways webargs does not catch
+        (nesting past the recursion limit, integers past Python's digit limit)."""
+        if request.method in ("POST", "PATCH", "PUT") and request.is_json:
+            try:
+                json.loads(request.get_data(cache=True))
+            except (ValueError, RecursionError, UnicodeDecodeError):
+                raise Problem(400, "Bad Request", "the body is not JSON this API can read") from None
+
     @app.errorhandler(Problem)
     def _problem(error: Problem) -> Response:
         return problem_response(error.status, error.title, error.detail, **error.extra)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
@@ -9,7 +11,30 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from domain.kinds import AREA_TYPES, UnitKind
 
 NAME = validate.Length(min=1, max=200)
-DIGITS = validate.Regexp(r"^[0-9]+$", error="digits only")
+DIGITS = validate.Regexp(r"^[0-9]+\Z", error="digits only")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """A string without control characters (a NUL cannot even be stored in PostgreSQL)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if CONTROL.search(text):
+            raise ValidationError("control characters are not allowed")
+        return text
+
+
+class Day(fields.Date):
+    """A calendar date (YYYY-MM-DD) before 9999-12-31, the open end of every timeline."""
+
+    LAST = date(9999, 12, 30)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if day > self.LAST:
+            raise ValidationError(f"must be on or before {self.LAST}")
+        return day
 
 
 class Strict(Schema):
@@ -26,16 +51,16 @@ class Lenient(Schema):
         unknown = EXCLUDE
 
 
-def _stripped_name(**kwargs: Any) -> fields.String:
-    return fields.String(validate=NAME, **kwargs)
+def _stripped_name(**kwargs: Any) -> Text:
+    return Text(validate=NAME, **kwargs)
 
 
 class AuthoritySchema(Strict):
     """The authorising document (文件号)."""
 
-    document_no = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    issued_by = fields.String(validate=validate.Length(max=200), allow_none=True)
-    issued_on = fields.Date(allow_none=True)
+    document_no = Text(required=True, validate=validate.Length(min=1, max=100))
+    issued_by = Text(validate=validate.Length(max=200), allow_none=True)
+    issued_on = Day(allow_none=True)
 
 
 # -- Tenants and keys ------------------------------------------------------
@@ -56,7 +81,7 @@ class TenantOut(Schema):
 
 class Page(Lenient):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = Text(load_default=None, validate=validate.Length(max=200))
 
 
 class TenantSummary(Schema):
@@ -74,11 +99,11 @@ class KeyIn(Strict):
     role = fields.String(
         required=True, validate=validate.OneOf(["admin", "editor", "viewer", "auditor", "integrator"])
     )
-    label = fields.String(validate=validate.Length(max=200), load_default=None)
+    label = Text(validate=validate.Length(max=200), load_default=None)
 
 
 class CityKeyIn(Strict):
-    label = fields.String(validate=validate.Length(max=200), load_default=None)
+    label = Text(validate=validate.Length(max=200), load_default=None)
 
 
 class KeyOut(Schema):
@@ -89,12 +114,12 @@ class KeyOut(Schema):
 
 
 class PolicyPatch(Strict):
-    plans_required = fields.Boolean()
-    max_veto_items = fields.Integer(validate=validate.Range(min=0, max=100))
-    coverage_target = fields.Integer(validate=validate.Range(min=0, max=100000))
-    households_per_staff = fields.Integer(validate=validate.Range(min=1, max=100000))
-    floating_per_staff = fields.Integer(validate=validate.Range(min=1, max=1000000))
-    minimum_staff = fields.Integer(validate=validate.Range(min=0, max=1000))
+    plans_required = fields.Boolean(truthy={True}, falsy={False})
+    max_veto_items = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    coverage_target = fields.Integer(strict=True, validate=validate.Range(min=0, max=100000))
+    households_per_staff = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+    floating_per_staff = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000000))
+    minimum_staff = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
 
 
 class PolicyOut(Schema):
@@ -110,7 +135,7 @@ class PolicyOut(Schema):
 
 
 class Moment(Lenient):
-    as_of = fields.Date(load_default=None, metadata={"description": "effective date; default today (Asia/Shanghai)"})
+    as_of = Day(load_default=None, metadata={"description": "effective date; default today (Asia/Shanghai)"})
     known_at = fields.AwareDateTime(
         load_default=None, default_timezone=None,
         metadata={"description": "recorded time (RFC 3339); default now"},
@@ -121,19 +146,19 @@ class UnitQuery(Moment, Page):
     kind = fields.String(validate=validate.OneOf([k.value for k in UnitKind]), load_default=None)
     parent_id = fields.UUID(load_default=None)
     status = fields.String(validate=validate.OneOf(["active", "all"]), load_default="active")
-    q = fields.String(validate=validate.Length(min=1, max=100), load_default=None)
+    q = Text(validate=validate.Length(min=1, max=100), load_default=None)
 
 
 class DiffQuery(Lenient):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = Day(required=True, data_key="from")
+    to = Day(required=True)
     known_at = fields.AwareDateTime(load_default=None)
 
 
 class ChangeQuery(Page):
-    from_ = fields.Date(load_default=None, data_key="from")
-    to = fields.Date(load_default=None)
-    type = fields.String(load_default=None, validate=validate.Length(max=40))
+    from_ = Day(load_default=None, data_key="from")
+    to = Day(load_default=None)
+    type = Text(load_default=None, validate=validate.Length(max=40))
 
 
 # -- Units ------------------------------------------------------------------
@@ -144,24 +169,24 @@ class UnitIn(Strict):
     name = _stripped_name(required=True)
     code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS], allow_none=True, load_default=None)
     parent_id = fields.UUID(allow_none=True, load_default=None)
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
 
 
 class RenameIn(Strict):
     name = _stripped_name(required=True)
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
 
 
 class MoveIn(Strict):
     parent_id = fields.UUID(required=True)
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
 
 
 class DissolutionIn(Strict):
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
 
 
@@ -169,7 +194,7 @@ COUNT = validate.Range(min=0, max=100_000_000)
 
 
 class PopulationIn(Strict):
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     households = fields.Integer(required=True, strict=True, validate=COUNT)
     residents = fields.Integer(strict=True, validate=COUNT, allow_none=True, load_default=None)
     floating = fields.Integer(required=True, strict=True, validate=COUNT)
@@ -194,8 +219,8 @@ class UnitOut(Schema):
     code = fields.String(allow_none=True)
     parent_id = fields.UUID(allow_none=True)
     status = fields.String()
-    established_on = fields.Date()
-    ceased_on = fields.Date(allow_none=True)
+    established_on = Day()
+    ceased_on = Day(allow_none=True)
     federation_id = fields.UUID(allow_none=True)
     member_ids = fields.List(fields.UUID())
     plan_id = fields.UUID(allow_none=True)
@@ -217,7 +242,7 @@ class TreeNode(Schema):
 
 
 class TreeOut(Schema):
-    as_of = fields.Date()
+    as_of = Day()
     known_at = fields.DateTime()
     units = fields.List(fields.Nested(TreeNode))
 
@@ -225,7 +250,7 @@ class TreeOut(Schema):
 class HistoryEntry(Schema):
     position = fields.Integer()
     type = fields.String()
-    effective_date = fields.Date()
+    effective_date = Day()
     recorded_at = fields.DateTime()
     actor = fields.String()
     change_id = fields.UUID()
@@ -244,7 +269,7 @@ class LineageEntry(Schema):
     kind = fields.String()
     change_id = fields.UUID()
     change_type = fields.String()
-    effective_date = fields.Date()
+    effective_date = Day()
 
 
 class LineageOut(Schema):
@@ -257,13 +282,13 @@ class DiffEntry(Schema):
     unit_id = fields.UUID()
     name = fields.String()
     kind = fields.String()
-    effective_date = fields.Date()
+    effective_date = Day()
     change_id = fields.UUID()
 
 
 class DiffOut(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = Day(data_key="from")
+    to = Day()
     known_at = fields.DateTime()
     established = fields.List(fields.Nested(DiffEntry))
     ceased = fields.List(fields.Nested(DiffEntry))
@@ -289,7 +314,7 @@ class ChangeIn(Strict):
     """One of the five structural changes; which fields apply depends on ``type``."""
 
     type = fields.String(required=True, validate=validate.OneOf(CHANGE_TYPES))
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
     village_id = fields.UUID()
     village_ids = fields.List(fields.UUID(), validate=VILLAGES)
@@ -324,7 +349,7 @@ class ChangeIn(Strict):
 class ReceiptOut(Schema):
     change_id = fields.UUID()
     type = fields.String()
-    effective_date = fields.Date(allow_none=True)
+    effective_date = Day(allow_none=True)
     recorded_at = fields.DateTime()
     created_unit_ids = fields.List(fields.UUID())
     affected_unit_ids = fields.List(fields.UUID())
@@ -334,7 +359,7 @@ class ReceiptOut(Schema):
 class ChangeOut(Schema):
     change_id = fields.UUID()
     type = fields.String()
-    effective_date = fields.Date()
+    effective_date = Day()
     recorded_at = fields.DateTime()
     actor = fields.String()
     authority = fields.Dict(allow_none=True)
@@ -353,5 +378,5 @@ class PlanIn(Strict):
     )
     name = _stripped_name(required=True)
     village_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
-    effective_date = fields.Date(required=True)
+    effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)

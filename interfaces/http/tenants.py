@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from infra.directory import TenantExists
+from infra.storage import COUNTY_CODE
 from interfaces.http import schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import county, decode_cursor, encode_cursor, storage
@@ -38,11 +39,11 @@ class Tenants(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The onboarded counties, by code."""
         require_operator()
-        after = decode_cursor(args["cursor"])
-        rows = storage().directory.tenants(after if isinstance(after, str) else None, args["limit"] + 1)
+        after = decode_cursor(args["cursor"], "tenants", lambda v: isinstance(v, str) and bool(COUNTY_CODE.fullmatch(v)))
+        rows = storage().directory.tenants(after, args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]
-        return {"items": rows, "next_cursor": encode_cursor(rows[-1]["code"]) if more else None}
+        return {"items": rows, "next_cursor": encode_cursor("tenants", rows[-1]["code"]) if more else None}
 
 
 @blp.route("/tenants/<code>/keys")

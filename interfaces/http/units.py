@@ -21,7 +21,7 @@ from domain.units import Population
 from infra.storage import County
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
-from interfaces.http.context import county, decode_cursor, encode_cursor, moment
+from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
 from interfaces.http.problems import Problem
 
 blp = Blueprint(
@@ -100,11 +100,8 @@ class Units(MethodView):
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Units existing on ``as_of`` (``status=all`` adds planned and ceased ones)."""
         place = fresh(code)
-        after = decode_cursor(args["cursor"])
-        try:
-            after_id = UUID(after) if after else None
-        except (TypeError, ValueError):
-            raise Problem(400, "Bad Request", "cursor is not one this API gave out") from None
+        after = decode_cursor(args["cursor"], "units", is_uuid_text)
+        after_id = UUID(after) if after else None
         rows = place.views.units_on(
             moment(args),
             statuses=None if args["status"] == "all" else ("active",),
@@ -118,7 +115,7 @@ class Units(MethodView):
         rows = rows[: args["limit"]]
         return {
             "items": [unit_json(r) for r in rows],
-            "next_cursor": encode_cursor(str(rows[-1]["unit_id"])) if more else None,
+            "next_cursor": encode_cursor("units", str(rows[-1]["unit_id"])) if more else None,
         }
 
     @blp.arguments(schemas.UnitIn)
