@@ -72,7 +72,7 @@ class TenantDirectory:
         return self._sql[template]
 
     def _select(self, template: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        with self.datastore.transaction(commit=False) as curs:
+        with self.dialect.reading(self.datastore) as curs:
             curs.execute(self.sql(template), params)
             return [dict(r) for r in curs.fetchall()]
 

@@ -20,6 +20,7 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresTrackingRecorder,
 )
+from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infra.views import COLUMNS, INDEXES, TABLES, Dialect, StructureViewsSQL
@@ -87,6 +88,14 @@ class PostgresDialect(Dialect):
     def statement(self, template: str, names: dict[str, str]) -> Any:
         return SQL(template).format(**{k: Identifier(v) for k, v in names.items()})
 
+    @contextmanager
+    def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
+        # Autocommit: a read is one round trip, not BEGIN, SELECT, ROLLBACK.
+        with datastore.get_connection() as conn, conn.cursor(
+            row_factory=tuple_row if tuples else dict_row
+        ) as curs:
+            yield curs
+
 
 class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
     dialect = PostgresDialect()
@@ -96,13 +105,14 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         super().__init__(datastore, tracking_table_name=f"{prefix}_tracking")
         self.county = county
         self.application_name = prefix
-        self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events")})
+        self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events", "tracking")})
         self.sql_create_statements.extend(self.view_ddl())
 
-    @contextmanager
-    def _reading(self) -> Iterator[Any]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            yield curs
+    def _head_and_tracked_sql(self) -> Any:
+        return self._sql(
+            "SELECT (SELECT MAX(notification_id) FROM {events}), "
+            "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
+        )
 
     def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """All rows in one statement, a typed array per column: one round trip

@@ -54,6 +54,12 @@ class SQLiteDialect(Dialect):
     def statement(self, template: str, names: dict[str, str]) -> Any:
         return template.format(**names).replace("%s", "?")
 
+    @contextmanager
+    def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
+        # sqlite3.Row answers both row["name"] and row[0].
+        with datastore.transaction(commit=False) as curs:
+            yield curs
+
 
 class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
     dialect = SQLiteDialect()
@@ -65,10 +71,11 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
         self._init_views({n: n for n in (*TABLES, *INDEXES)})
         self.create_table_statements.extend(self.view_ddl())
 
-    @contextmanager
-    def _reading(self) -> Iterator[Any]:
-        with self.datastore.transaction(commit=False) as curs:
-            yield curs
+    def _head_and_tracked_sql(self) -> Any:
+        return (
+            "SELECT (SELECT MAX(rowid) FROM stored_events), "
+            "(SELECT notification_id FROM tracking WHERE application_name = ?)"
+        )
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:

@@ -81,6 +81,11 @@ class County:
         """Bring the read views up to the newest event (or at least ``until``)."""
         return catch_up(self.ledger, self.views, until)  # type: ignore[arg-type]
 
+    def refresh(self) -> None:
+        """Before a read: usually one query finds the views current."""
+        if not self.views.is_current():
+            self.catch_up()
+
 
 class Storage(ABC):
     def __init__(self, settings: Settings):

@@ -97,6 +97,13 @@ class Dialect:
     def statement(self, template: str, names: dict[str, str]) -> Any:
         raise NotImplementedError
 
+    @contextmanager
+    def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
+        """A cursor for reads, outside any transaction where the store allows;
+        rows as dicts, or as plain tuples where speed counts."""
+        raise NotImplementedError
+        yield
+
     def uuid(self, value: Any) -> UUID | None:
         return value if value is None or isinstance(value, UUID) else UUID(value)
 
@@ -140,9 +147,9 @@ class StructureViewsSQL:
     # -- Connections (per dialect) -------------------------------------------
 
     @contextmanager
-    def _reading(self) -> Iterator[Any]:
-        raise NotImplementedError
-        yield
+    def _reading(self, *, tuples: bool = False) -> Iterator[Any]:
+        with self.dialect.reading(self.datastore, tuples=tuples) as curs:
+            yield curs
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:
@@ -162,6 +169,16 @@ class StructureViewsSQL:
 
     def tracked_position(self) -> int:
         return self.max_tracking_id(self.application_name) or 0  # type: ignore[attr-defined]
+
+    def is_current(self) -> bool:
+        """The views have every stored event (one query: the cheap check before a read)."""
+        with self._reading(tuples=True) as curs:
+            curs.execute(self._head_and_tracked_sql(), (self.application_name,))
+            head, tracked = curs.fetchone()
+        return (head or 0) <= (tracked or 0)
+
+    def _head_and_tracked_sql(self) -> Any:
+        raise NotImplementedError
 
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self._writing() as curs:
@@ -311,20 +328,17 @@ class StructureViewsSQL:
         return [self._unit_row(r) for r in self._query(template, params)]
 
     def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
-        """(id, kind, name, parent_id) of every unit active on the date, lean and fast:
-        ids come back as text, ready for JSON."""
-        with self._reading() as curs:
+        """(id, kind, name, parent_id) of every unit active on the date, lean and
+        fast: ids come back as text, ready for JSON; in no particular order."""
+        with self._reading(tuples=True) as curs:
             curs.execute(
                 self._sql(
-                    "SELECT CAST(unit_id AS TEXT) AS id, kind, name, "
-                    "CAST(parent_id AS TEXT) AS parent FROM {units} "
-                    f"WHERE {CURRENT} AND status = 'active' ORDER BY name"
+                    "SELECT CAST(unit_id AS TEXT), kind, name, CAST(parent_id AS TEXT) "
+                    f"FROM {{units}} WHERE {CURRENT} AND status = 'active'"
                 ),
                 moment.params(),
             )
-            return [
-                (r["id"], r["kind"], r["name"], r["parent"]) for r in curs.fetchall()
-            ]
+            return curs.fetchall()
 
     def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
         with self._reading() as curs:

@@ -82,6 +82,8 @@ def require_operator() -> Principal:
 def _require_county_scope(code: str) -> Principal:
     """The caller's key belongs to county ``code`` (or is the operator's), which exists."""
     who = principal()
+    if g.get("county_in_scope") == code:
+        return who
     if not COUNTY_CODE.fullmatch(code):
         raise Problem(404, "Not Found", f"no county {code!r}")
     if who.is_operator:
@@ -89,6 +91,7 @@ def _require_county_scope(code: str) -> Principal:
             raise Problem(404, "Not Found", f"no county {code}")
     elif who.tenant_code != code:
         raise Problem(404, "Not Found", f"no county {code}")
+    g.county_in_scope = code
     return who
 
 
