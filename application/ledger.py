@@ -64,6 +64,7 @@ class Receipt:
     affected_unit_ids: list[UUID] = field(default_factory=list)
     id: UUID | None = None
     position: int | None = None
+    views_current: bool = False  # the read views already show it
 
 
 @dataclass(frozen=True)
@@ -378,7 +379,7 @@ class CountyLedger(Application):
             created_unit_ids=list(created),
             affected_unit_ids=affected,
         )
-        position = self._save(change, *aggregates)
+        position, views_current = self._save(change, *aggregates)
         return Receipt(
             change_id=change.id,
             type=change_type,
@@ -388,18 +389,21 @@ class CountyLedger(Application):
             affected_unit_ids=affected,
             id=made,
             position=position,
+            views_current=views_current,
         )
 
-    def _save(self, *aggregates: Aggregate) -> int | None:
+    def _save(self, *aggregates: Aggregate) -> tuple[int | None, bool]:
         """Save in one transaction, with the rows the read views gain from it;
-        a concurrent writer's win becomes a Conflict."""
+        a concurrent writer's win becomes a Conflict. Answers the last position
+        and whether the views were brought up to it in the same transaction."""
+        batch = pending_batch(aggregates)
         try:
-            recordings = self.save(*aggregates, views=pending_batch(aggregates))
+            recordings = self.save(*aggregates, views=batch)
         except IntegrityError:
             raise Conflict(
                 None, "a concurrent change to the same units was recorded first; retry"
             ) from None
-        return recordings[-1].notification.id if recordings else None
+        return (recordings[-1].notification.id if recordings else None), batch.applied
 
 
 def _now() -> datetime:

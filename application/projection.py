@@ -104,6 +104,7 @@ class ViewBatch:
     history: list[HistoryEntry] = field(default_factory=list)
     changes: list[ChangeEntry] = field(default_factory=list)
     lineage: list[LineageEdge] = field(default_factory=list)
+    applied: bool = False  # set when the recorder wrote it with its events
 
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
         return ViewBatch(
@@ -234,10 +235,13 @@ class StructureProjection:
             event = self.mapper.to_domain_event(notification)
             if isinstance(event, Unit.Event):
                 unit = self._fold(event)
-                batch.rewrites.append(_rewrite(
-                    unit, event.timestamp,
-                    is_new=event.originator_version == Unit.INITIAL_VERSION,
-                ))
+                is_new = event.originator_version == Unit.INITIAL_VERSION
+                last = batch.rewrites[-1] if batch.rewrites else None
+                if last and last.unit_id == unit.id and last.recorded_at == event.timestamp:
+                    # Events of one save: only the unit's state after all of them
+                    # was ever believed (as the inline path writes it).
+                    is_new = batch.rewrites.pop().is_new
+                batch.rewrites.append(_rewrite(unit, event.timestamp, is_new=is_new))
                 batch.history.append(_history(notification.id, event, unit))
             elif isinstance(event, Change.Recorded):
                 _change(notification.id, event, self._unit, batch)

@@ -108,9 +108,9 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events", "tracking")})
         self.sql_create_statements.extend(self.view_ddl())
 
-    def _head_and_tracked_sql(self) -> Any:
+    def _before_and_tracked_sql(self) -> Any:
         return self._sql(
-            "SELECT (SELECT MAX(notification_id) FROM {events}), "
+            "SELECT (SELECT MAX(notification_id) FROM {events} WHERE notification_id < %s), "
             "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
         )
 
@@ -136,10 +136,3 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
 
     def _lock(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county)))
-
-    def _position_before(self, curs: Any, position: int) -> int:
-        curs.execute(
-            self._sql("SELECT MAX(notification_id) AS before FROM {events} WHERE notification_id < %s"),
-            (position,),
-        )
-        return curs.fetchone()["before"] or 0

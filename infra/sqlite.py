@@ -71,9 +71,9 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
         self._init_views({n: n for n in (*TABLES, *INDEXES)})
         self.create_table_statements.extend(self.view_ddl())
 
-    def _head_and_tracked_sql(self) -> Any:
+    def _before_and_tracked_sql(self) -> Any:
         return (
-            "SELECT (SELECT MAX(rowid) FROM stored_events), "
+            "SELECT (SELECT MAX(rowid) FROM stored_events WHERE rowid < ?), "
             "(SELECT notification_id FROM tracking WHERE application_name = ?)"
         )
 
@@ -91,6 +91,3 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
             (self.application_name,),
         )
 
-    def _position_before(self, curs: Any, position: int) -> int:
-        curs.execute("SELECT MAX(rowid) FROM stored_events WHERE rowid < ?", (position,))
-        return curs.fetchone()[0] or 0

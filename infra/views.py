@@ -173,12 +173,9 @@ class StructureViewsSQL:
     def is_current(self) -> bool:
         """The views have every stored event (one query: the cheap check before a read)."""
         with self._reading(tuples=True) as curs:
-            curs.execute(self._head_and_tracked_sql(), (self.application_name,))
-            head, tracked = curs.fetchone()
+            curs.execute(self._before_and_tracked_sql(), (2**62, self.application_name))
+            head, tracked = _pair(curs.fetchone())
         return (head or 0) <= (tracked or 0)
-
-    def _head_and_tracked_sql(self) -> Any:
-        raise NotImplementedError
 
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self._writing() as curs:
@@ -190,18 +187,21 @@ class StructureViewsSQL:
 
     def apply_inline(self, curs: Any, batch: ViewBatch, positions: Sequence[int]) -> bool:
         """In the transaction that stored a command's events: write the command's
-        rows if the views had every earlier event; otherwise leave it to catch-up."""
-        self._lock(curs)
-        tracked = self._max_tracking_id(self.application_name, curs) or 0  # type: ignore[attr-defined]
-        if tracked != self._position_before(curs, positions[0]):
+        rows if the views had every earlier event; otherwise leave it to catch-up.
+
+        No projection lock is needed: the events' table lock keeps other commands
+        out, and a catch-up still running has not yet tracked the position before
+        ours, so we would see a lag and leave the rows to it."""
+        curs.execute(self._before_and_tracked_sql(), (positions[0], self.application_name))
+        before, tracked = _pair(curs.fetchone())
+        if (before or 0) != (tracked or 0):
             return False
         self._write(curs, batch.resolve(positions))
+        batch.applied = True
         return True
 
-    def _lock(self, curs: Any) -> None:
-        """Serialise writers of this county's views (the dialect's way)."""
-
-    def _position_before(self, curs: Any, position: int) -> int:
+    def _before_and_tracked_sql(self) -> Any:
+        """The last position stored before a given one, and the tracked position."""
         raise NotImplementedError
 
     def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -250,15 +250,6 @@ class StructureViewsSQL:
                 # Rows to close may be among those still waiting to be inserted.
                 self._insert(curs, "units", rows)
                 rows = []
-                # A row believed for no time at all (written and superseded at the
-                # same instant) is no part of history: drop it; close the others.
-                curs.execute(
-                    self._sql(
-                        "DELETE FROM {units} WHERE unit_id = %s AND recorded_to = %s "
-                        "AND recorded_from = %s"
-                    ),
-                    (rewrite.unit_id, STILL_BELIEVED, rewrite.recorded_at),
-                )
                 curs.execute(
                     self._sql(
                         "UPDATE {units} SET recorded_to = %s WHERE unit_id = %s "
@@ -344,19 +335,14 @@ class StructureViewsSQL:
         with self._reading() as curs:
             rows = self._rows(
                 curs,
-                f"SELECT {UNIT_COLUMNS} FROM {{units}} WHERE unit_id = %s AND {CURRENT}",
-                (unit_id, *moment.params()),
+                f"SELECT {UNIT_COLUMNS}, (SELECT MAX(version) FROM {{history}} "
+                "WHERE unit_id = %s AND recorded_at <= %s) AS version "
+                f"FROM {{units}} WHERE unit_id = %s AND {CURRENT}",
+                (unit_id, moment.known_at, unit_id, *moment.params()),
             )
             if not rows:
                 return None
             unit = self._unit_row(rows[0])
-            version = self._rows(
-                curs,
-                "SELECT MAX(version) AS version FROM {history} "
-                "WHERE unit_id = %s AND recorded_at <= %s",
-                (unit_id, moment.known_at),
-            )
-            unit["version"] = version[0]["version"]
             if unit["kind"] == "federation":
                 members = self._rows(
                     curs,
@@ -488,6 +474,12 @@ class StructureViewsSQL:
             (STILL_BELIEVED,),
         )
         return {r["code"] for r in rows}
+
+
+def _pair(row: Any) -> tuple[Any, Any]:
+    """The two columns of a row, whichever row type the cursor gives."""
+    values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+    return values[0], values[1]
 
 
 def _json(value: Any) -> str:

@@ -52,7 +52,8 @@ def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any
     who = require_county(code, "edit")
     place = county(code)
     receipt = command(place, who.actor)
-    place.catch_up(receipt.position)
+    if not receipt.views_current:
+        place.catch_up(receipt.position)
     return receipt_json(receipt)
 
 
