@@ -152,19 +152,13 @@ def import_divisions(
                 )
             place = storage.county(code)
             progress.update(task, description=f"{code} {county.name}")
-            place.catch_up()
-            present = place.views.unit_codes()
-            units = [u for town in towns[code] for u in town.units]
-            missing = [u for u in units if u.code not in present]
-            if missing:
-                try:
-                    place.ledger.import_baseline(missing, day, ACTOR)
-                except Conflict as error:
-                    raise click.ClickException(
-                        f"{code}: {error.message} (another import running?)"
-                    ) from None
-            imported += len(missing)
-            skipped += len(units) - len(missing)
-            progress.advance(task, len(units))
-            place.catch_up()
+            try:
+                added, present = divisions.import_county(place, towns[code], day, ACTOR)
+            except Conflict as error:
+                raise click.ClickException(
+                    f"{code}: {error.message} (another import running?)"
+                ) from None
+            imported += added
+            skipped += present
+            progress.advance(task, added + present)
     click.echo(f"imported {imported} units, {skipped} already present, {len(towns)} counties")

@@ -14,11 +14,13 @@ import io
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from application.ledger import BaselineUnit
 from domain.kinds import UnitKind
+from infra.storage import County as Place
 
 
 @dataclass(frozen=True)
@@ -100,3 +102,18 @@ def read_towns(streets: Path, villages: Path, counties: set[str]) -> dict[str, l
             name=row["name"], code=row["code"], parent_id=town.unit.id,
         ))
     return dict(by_county)
+
+
+def import_county(place: Place, towns: list[Town], day: date, actor: str) -> tuple[int, int]:
+    """Establish what the county lacks of these towns and villages, in one change.
+
+    Answers (imported, already present). Units are known by their statistical
+    code, so running it again adds only what is missing.
+    """
+    place.catch_up()
+    present = place.views.unit_codes()
+    units = [u for town in towns for u in town.units]
+    missing = [u for u in units if u.code not in present]
+    if missing:
+        place.ledger.import_baseline(missing, day, actor)
+    return len(missing), len(units) - len(missing)

@@ -1,0 +1,107 @@
+"""import: all of Wenzhou (city 3303: 12 counties, ~3,900 units), in units/s.
+
+The same loop as ``grassroots import-divisions --city 3303`` (onboard each
+county, then ``divisions.import_county``: one change per county), driven in
+this process so the CSV parsing (``divisions.read_towns``) is timed apart.
+Baseline: a raw batched INSERT of one JSON-encoded row per unit (psycopg
+``executemany``, 1,000 rows per commit) into a plain table shaped like an
+events table, run before and after the import and averaged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import psycopg
+
+from bench.common import AREAS, STREETS, VILLAGES, Context, Row, note
+from infra.storage import Storage
+from interfaces import divisions
+
+CITY = "3303"
+QUICK_COUNTIES = 3
+EFFECTIVE = date(2023, 1, 1)
+ROWS_PER_COMMIT = 1000
+TOPIC = "domain.units:Unit.Established"
+TARGET = 0.25
+
+
+def run(ctx: Context) -> list[Row]:
+    began = time.perf_counter()
+    counties = divisions.read_counties(AREAS)
+    chosen = sorted(code for code, c in counties.items() if c.city_code == CITY)
+    chosen = chosen[:QUICK_COUNTIES] if ctx.quick else chosen
+    towns = divisions.read_towns(STREETS, VILLAGES, set(chosen))
+    parsing = time.perf_counter() - began
+    units = [u for code in chosen for town in towns[code] for u in town.units]
+
+    storage = ctx.storage()
+    raw_before = _raw_insert(ctx.database_url, units)
+    began = time.perf_counter()
+    steps = _import(storage, counties, towns)
+    importing = time.perf_counter() - began
+    raw = (raw_before + _raw_insert(ctx.database_url, units)) / 2
+
+    stored = sum(len(storage.county(code).views.unit_codes()) for code in chosen)
+    assert stored == len(units), f"the views hold {stored} units, the files {len(units)}"
+    note("import", f"{len(units)} units of {len(chosen)} counties; CSV parsing {parsing:.1f} s, "
+                   f"import {importing:.1f} s (" + ", ".join(
+                       f"{step} {seconds:.1f} s" for step, seconds in steps.items()) + ")")
+    excluding = len(units) / importing
+    including = len(units) / (parsing + importing)
+    return [
+        Row("import", "units/s excl. CSV parsing", excluding, "/s", "raw executemany rows/s",
+            raw, f">= {TARGET:.0%}", excluding / raw >= TARGET),
+        Row("import", "units/s incl. CSV parsing", including, "/s", "raw executemany rows/s",
+            raw),
+    ]
+
+
+def _import(storage: Storage, counties: dict[str, divisions.County],
+            towns: dict[str, list[divisions.Town]]) -> dict[str, float]:
+    """Seconds spent in each step of the CLI's import loop (interfaces.cli.import_divisions)."""
+    spent = {"onboarding": 0.0, "import_county": 0.0}
+
+    @contextmanager
+    def step(name: str) -> Iterator[None]:
+        began = time.perf_counter()
+        yield
+        spent[name] += time.perf_counter() - began
+
+    for code in sorted(towns):
+        county = counties[code]
+        if storage.directory.tenant(code) is None:
+            with step("onboarding"):
+                storage.onboard_tenant(code, county.name, county.city_code)
+        with step("import_county"):
+            divisions.import_county(storage.county(code), towns[code], EFFECTIVE, "bench")
+    return spent
+
+
+def _raw_insert(database_url: str, units: list[divisions.BaselineUnit]) -> float:
+    """Rows per second of a raw batched INSERT of one JSON row per unit, into a fresh table."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_raw_events")
+        conn.execute("CREATE TABLE bench_raw_events (originator_id uuid NOT NULL, "
+                     "originator_version integer NOT NULL, topic text NOT NULL, "
+                     "state bytea NOT NULL, PRIMARY KEY (originator_id, originator_version))")
+        conn.commit()
+        began = time.perf_counter()
+        with conn.cursor() as curs:
+            for start in range(0, len(units), ROWS_PER_COMMIT):
+                curs.executemany(
+                    "INSERT INTO bench_raw_events VALUES (%s, %s, %s, %s)",
+                    [(u.id, 1, TOPIC, json.dumps(
+                        {"kind": u.kind.value, "name": u.name, "code": u.code,
+                         "parent_id": str(u.parent_id) if u.parent_id else None,
+                         "effective_date": EFFECTIVE.isoformat()},
+                        ensure_ascii=False).encode())
+                     for u in units[start:start + ROWS_PER_COMMIT]])
+                conn.commit()
+        elapsed = time.perf_counter() - began
+        conn.execute("DROP TABLE bench_raw_events")
+    return len(units) / elapsed

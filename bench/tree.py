@@ -1,0 +1,101 @@
+"""tree: server time of the ``as_of`` tree of Pudong (310115, ~1,570 units).
+
+The county is onboarded through the API, imported with ``grassroots
+import-divisions``, then two clients at once ask for its tree. Baselines: the
+same two clients asking for ``/healthz`` (the framework's floor) and the
+tree's SQL alone (``views.tree_rows``, in this process, one caller).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from datetime import date, datetime, timezone
+from typing import Any
+
+from bench.common import (
+    AREAS, BIN, ROOT, STREETS, VILLAGES, Client, Context, Row, in_threads, note,
+    percentile, server_ms, service_env,
+)
+from infra.views import Moment
+
+COUNTY = "310115"
+AS_OF = "2024-01-01"
+CLIENTS = 2
+TARGETS = {50: 15.0, 99: 40.0}
+
+
+def run(ctx: Context) -> list[Row]:
+    per_client = 40 if ctx.quick else 150
+    key = ctx.onboard(COUNTY, "浦东新区", "3101")
+    units = _import_county(ctx.database_url)
+    path = f"/v1/tenants/{COUNTY}/tree"
+    for _ in range(10):  # fresh connections, so every worker builds the county first
+        warm = Client(ctx.base_url(), key)
+        nodes = _count(warm.get(path, as_of=AS_OF)["units"])
+        assert nodes == units, f"the tree has {nodes} units, the import made {units}"
+        warm.close()
+    clients = [Client(ctx.base_url(), key) for _ in range(CLIENTS)]
+    health, _ = _server_times(clients, "/healthz", {}, per_client)
+    tree, failures = _server_times(clients, path, {"as_of": AS_OF}, per_client)
+    for client in clients:
+        client.close()
+    sql = _sql_times(ctx, CLIENTS * per_client)
+    failed = f"{len(failures)}/{CLIENTS * per_client} requests failed" if failures else ""
+    if failures:
+        note("tree", f"{failed}; first: {failures[0]}")
+    rows = [Row("tree", f"p{p} server time", percentile(tree, p), "ms", f"/healthz p{p}",
+                percentile(health, p), f"<= {limit:g} ms",
+                percentile(tree, p) <= limit and not failures, failed)
+            for p, limit in TARGETS.items()]
+    rows.append(Row("tree", "p50 server time", percentile(tree, 50), "ms",
+                    "tree_rows() SQL p50", percentile(sql, 50)))
+    return rows
+
+
+def _import_county(database_url: str) -> int:
+    """``grassroots import-divisions … --county 310115 --quiet``; the units it imported."""
+    done = subprocess.run(
+        [str(BIN / "grassroots"), "import-divisions", str(AREAS), str(STREETS), str(VILLAGES),
+         "--county", COUNTY, "--quiet"],
+        cwd=ROOT, env=service_env(database_url), capture_output=True, text=True, check=False)
+    match = re.search(r"imported (\d+) units", done.stdout)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"import-divisions failed ({done.returncode}):\n"
+                           f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return int(match.group(1))
+
+
+def _count(nodes: list[dict[str, Any]]) -> int:
+    return sum(1 + _count(n["children"]) for n in nodes)
+
+
+def _server_times(clients: list[Client], path: str, params: dict[str, str],
+                  per_client: int) -> tuple[list[float], list[str]]:
+    """Server times (ms) of the requests answered 200, and what went wrong with the others."""
+
+    def ask(client: Client) -> tuple[list[float], list[str]]:
+        times, failures = [], []
+        for _ in range(per_client):
+            try:
+                times.append(server_ms(client.call("GET", path, params=params)))
+            except AssertionError as error:
+                failures.append(str(error))
+        return times, failures
+
+    results, _ = in_threads(len(clients), lambda i: ask(clients[i]))
+    return ([ms for times, _ in results for ms in times],
+            [failure for _, failures in results for failure in failures])
+
+
+def _sql_times(ctx: Context, count: int) -> list[float]:
+    views = ctx.storage().county(COUNTY).views
+    moment = Moment(as_of=date.fromisoformat(AS_OF), known_at=datetime.now(timezone.utc))
+    views.tree_rows(moment)
+    times = []
+    for _ in range(count):
+        began = time.perf_counter()
+        views.tree_rows(moment)
+        times.append((time.perf_counter() - began) * 1000)
+    return times
