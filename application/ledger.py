@@ -192,75 +192,49 @@ class CountyLedger(Application):
         return self._commit(stamp, ChangeType.PLAN, authority, [plan, *villages], made=plan.id)
 
     def convert(
-        self,
-        *,
-        village_id: UUID,
-        community: CommunitySpec,
-        effective_date: date,
-        actor: str,
-        authority: Authority | None = None,
+        self, *, village_id: UUID, community: CommunitySpec, effective_date: date,
+        actor: str, authority: Authority | None = None,
     ) -> Receipt:
-        stamp = self._stamp(effective_date, actor)
-        village = self._unit(village_id)
-        parent = self._parent_for([village], community, stamp)
-        created = restructuring.convert(
-            village,
-            name=community.name,
-            code=community.code,
-            parent=parent,
-            stamp=stamp,
-            plans_required=self.policy().plans_required,
-        )
-        return self._commit(
-            stamp, ChangeType.CONVERSION, authority, [village, created], created=[created.id]
+        """转: the village ceases; an urban community begins in its place."""
+        return self._restructure(
+            ChangeType.CONVERSION, [village_id], community, effective_date, actor, authority
         )
 
     def merge(
-        self,
-        *,
-        village_ids: Sequence[UUID],
-        community: CommunitySpec,
-        effective_date: date,
-        actor: str,
-        authority: Authority | None = None,
+        self, *, village_ids: Sequence[UUID], community: CommunitySpec, effective_date: date,
+        actor: str, authority: Authority | None = None,
     ) -> Receipt:
-        stamp = self._stamp(effective_date, actor)
-        villages = self._units(village_ids)
-        parent = self._parent_for(villages, community, stamp)
-        created = restructuring.merge(
-            villages,
-            name=community.name,
-            code=community.code,
-            parent=parent,
-            stamp=stamp,
-            plans_required=self.policy().plans_required,
-        )
-        return self._commit(
-            stamp, ChangeType.MERGER, authority, [*villages, created], created=[created.id]
+        """并: the villages cease; one rural community begins in their place."""
+        return self._restructure(
+            ChangeType.MERGER, village_ids, community, effective_date, actor, authority
         )
 
     def federate(
-        self,
-        *,
-        village_ids: Sequence[UUID],
-        federation: CommunitySpec,
-        effective_date: date,
-        actor: str,
-        authority: Authority | None = None,
+        self, *, village_ids: Sequence[UUID], federation: CommunitySpec, effective_date: date,
+        actor: str, authority: Authority | None = None,
+    ) -> Receipt:
+        """联: the villages stay, under a new federation (联居)."""
+        return self._restructure(
+            ChangeType.FEDERATION, village_ids, federation, effective_date, actor, authority
+        )
+
+    def _restructure(
+        self, change_type: str, village_ids: Sequence[UUID], spec: CommunitySpec,
+        effective_date: date, actor: str, authority: Authority | None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
         villages = self._units(village_ids)
-        parent = self._parent_for(villages, federation, stamp)
-        created = restructuring.federate(
+        parent = self._parent_for(villages, spec, stamp)
+        created = restructuring.CHANGES[change_type](
             villages,
-            name=federation.name,
-            code=federation.code,
+            name=spec.name,
+            code=spec.code,
             parent=parent,
             stamp=stamp,
             plans_required=self.policy().plans_required,
         )
         return self._commit(
-            stamp, ChangeType.FEDERATION, authority, [created, *villages], created=[created.id]
+            stamp, change_type, authority, [created, *villages], created=[created.id]
         )
 
     def join_federation(

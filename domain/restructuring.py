@@ -6,9 +6,10 @@ the caller saves all of them with the change record in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
+from domain.changes import ChangeType
 from domain.kinds import UnitKind
 from domain.rules import Conflict, RuleRefused
 from domain.units import Stamp, Unit
@@ -58,7 +59,7 @@ def _require_active_villages(
 
 
 def convert(
-    village: Unit,
+    villages: Sequence[Unit],
     *,
     name: str,
     code: str | None,
@@ -67,9 +68,12 @@ def convert(
     plans_required: bool,
 ) -> Unit:
     """转: the village ceases; an urban community begins in its place."""
-    _require_active_villages([village], stamp, at_least=1, what="conversion")
+    if len(villages) != 1:
+        raise RuleRefused("H2", "a conversion takes exactly one village")
+    _require_active_villages(villages, stamp, at_least=1, what="conversion")
+    [village] = villages
     if plans_required:
-        require_plan([village], UnitKind.URBAN_COMMUNITY, stamp)
+        require_plan(villages, UnitKind.URBAN_COMMUNITY, stamp)
     village.cease("conversion", stamp)
     return _establish(UnitKind.URBAN_COMMUNITY, name, code, parent, stamp)
 
@@ -109,6 +113,14 @@ def federate(
     for village in villages:
         village.join_federation(federation, stamp)
     return federation
+
+
+# The structural changes by their ChangeType, as the ledger runs them.
+CHANGES: dict[str, Callable[..., Unit]] = {
+    ChangeType.CONVERSION: convert,
+    ChangeType.MERGER: merge,
+    ChangeType.FEDERATION: federate,
+}
 
 
 def default_parent_id(villages: Sequence[Unit], stamp: Stamp) -> UUID:
