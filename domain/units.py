@@ -237,6 +237,11 @@ class Unit(Aggregate):
     def parent_on(self, day: date) -> UUID | None:
         return value_on(self.parents, day)
 
+    def population_on(self, day: date) -> Population | None:
+        """The figures last recorded on or before ``day``; none before the first record."""
+        entry = entry_on(self.populations, day)
+        return entry.value if entry else None
+
     def membership_on(self, day: date) -> Membership | None:
         for membership in self.memberships:
             if membership.holds_on(day):
@@ -269,7 +274,7 @@ class Unit(Aggregate):
             parent_id=self.parent_on(day),
             federation_id=membership.other_id if membership else None,
             plan_id=placement.value.plan_id if placement else None,
-            population=value_on(self.populations, day) if status == ACTIVE else None,
+            population=self.population_on(day) if status == ACTIVE else None,
         )
 
     def state_on(self, day: date) -> UnitState:

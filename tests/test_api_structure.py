@@ -75,3 +75,16 @@ def test_conversion_federation_join_and_leave(county: Client) -> None:
     assert [s["unit_id"] for s in county.ok(county.get(f"units/{a}/lineage"), 200)["successors"]] == [
         converted["created_unit_ids"][0]
     ]
+
+
+def test_the_openapi_document_describes_the_contract(operator: Client) -> None:
+    document = operator.ok(operator.http.get("/openapi.json"), 200)
+    paths = document["paths"]
+    for path in ("/v1/tenants", "/v1/tenants/{code}/units", "/v1/tenants/{code}/tree",
+                 "/v1/tenants/{code}/changes", "/v1/tenants/{code}/units/{unit_id}/lineage",
+                 "/v1/tenants/{code}/diff", "/v1/tenants/{code}/plans"):
+        assert path in paths, path
+    assert operator.http.get("/docs").status_code == 200
+    assert operator.http.get("/healthz").get_json() == {"status": "ok"}
+    assert operator.http.get("/readyz").status_code == 200
+    assert b"grassroots_http_requests_total" in operator.http.get("/metrics").data
