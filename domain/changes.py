@@ -30,7 +30,6 @@ class ChangeType:
     FEDERATION_LEAVE = "federation_leave"
     IMPORT = "import"
 
-    STRUCTURAL = (CONVERSION, MERGER, FEDERATION, FEDERATION_JOIN, FEDERATION_LEAVE)
     # Changes whose created units succeed the units they ended (lineage).
     SUCCESSIONS = (CONVERSION, MERGER)
 

@@ -226,9 +226,6 @@ class Unit(Aggregate):
             return CEASED
         return ACTIVE
 
-    def is_active_on(self, day: date) -> bool:
-        return self.status_on(day) == ACTIVE
-
     def name_on(self, day: date) -> str:
         name = value_on(self.names, day)
         assert name is not None
