@@ -255,6 +255,30 @@ class CountyLedger(Application):
         village.leave_federation(federation, stamp)
         return self._commit(stamp, ChangeType.FEDERATION_LEAVE, authority, [federation, village])
 
+    # -- Retraction ----------------------------------------------------------
+
+    def retract(self, change_id: UUID, reason: str, actor: str) -> Receipt:
+        """撤销: a change recorded by mistake no longer applies, from now on.
+
+        Refused (409, naming them) while later changes build on it.
+        """
+        change = self.change(change_id)
+        stamp = self._stamp(change.effective_date, actor)
+        units = self._units(change.units)
+        dependents = {d for unit in units for d in unit.dependents(change_id)}
+        for created in change.created_unit_ids:  # units that hang under a unit it created
+            dependents.update(self._unit(child).established_by
+                              for child in self.children_after(created, date.min))
+        if dependents:
+            raise Conflict(
+                None, f"later changes build on change {change_id}; retract them first", dependents
+            )
+        change.retract(retraction_id=stamp.change_id, reason=reason, actor=actor,
+                       recorded_at=stamp.recorded_at)
+        for unit in units:
+            unit.retract(change_id, stamp)
+        return self._commit(stamp, ChangeType.RETRACTION, None, [change, *units])
+
     # -- Policy --------------------------------------------------------------
 
     def policy(self) -> Policy:

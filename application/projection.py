@@ -91,6 +91,14 @@ class LineageEdge:
     recorded_at: datetime
 
 
+@dataclass(frozen=True)
+class ChangeRetraction:
+    change_id: UUID
+    retraction_id: UUID
+    reason: str
+    retracted_at: datetime
+
+
 @dataclass
 class ViewBatch:
     """Rows for the views, and the position they bring the views up to.
@@ -104,6 +112,7 @@ class ViewBatch:
     history: list[HistoryEntry] = field(default_factory=list)
     changes: list[ChangeEntry] = field(default_factory=list)
     lineage: list[LineageEdge] = field(default_factory=list)
+    retractions: list[ChangeRetraction] = field(default_factory=list)
     applied: bool = False  # set when the recorder wrote it with its events
 
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
@@ -113,6 +122,7 @@ class ViewBatch:
             history=[replace(h, position=positions[h.position]) for h in self.history],
             changes=[replace(c, position=positions[c.position]) for c in self.changes],
             lineage=self.lineage,
+            retractions=self.retractions,
         )
 
 
@@ -195,6 +205,11 @@ def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
             ))
 
 
+def _retraction(event: Change.Retracted, batch: ViewBatch) -> None:
+    batch.retractions.append(ChangeRetraction(
+        event.originator_id, event.retraction_id, event.reason, event.timestamp))
+
+
 def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
     """The rows a save of these aggregates will add, made from them in memory.
 
@@ -217,6 +232,8 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
                 batch.history.append(_history(index, event, aggregate))
             elif isinstance(event, Change.Recorded):
                 _change(index, event, units.__getitem__, batch)
+            elif isinstance(event, Change.Retracted):
+                _retraction(event, batch)
             index += 1
     return batch
 
@@ -245,6 +262,8 @@ class StructureProjection:
                 batch.history.append(_history(notification.id, event, unit))
             elif isinstance(event, Change.Recorded):
                 _change(notification.id, event, self._unit, batch)
+            elif isinstance(event, Change.Retracted):
+                _retraction(event, batch)
         return batch
 
     def _fold(self, event: Unit.Event) -> Unit:

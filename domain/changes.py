@@ -15,6 +15,8 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.rules import Conflict, RuleRefused
+
 
 class ChangeType:
     ESTABLISHMENT = "establishment"
@@ -29,6 +31,7 @@ class ChangeType:
     FEDERATION_JOIN = "federation_join"
     FEDERATION_LEAVE = "federation_leave"
     IMPORT = "import"
+    RETRACTION = "retraction"  # 撤销: a change recorded by mistake no longer applies
 
     # Changes whose created units succeed the units they ended (lineage).
     SUCCESSIONS = (CONVERSION, MERGER)
@@ -70,6 +73,30 @@ class Change(Aggregate):
         self.authority = authority
         self.created_unit_ids = list(created_unit_ids)
         self.affected_unit_ids = list(affected_unit_ids)
+        self.retracted_by: UUID | None = None
+
+    class Retracted(Aggregate.Event):
+        """This change no longer applies, from the retraction's recorded time on."""
+
+        retraction_id: UUID
+        reason: str
+        actor: str
+
+        def apply(self, change: Change) -> None:
+            change.retracted_by = self.retraction_id
+
+    def retract(self, *, retraction_id: UUID, reason: str, actor: str, recorded_at: datetime) -> None:
+        if self.retracted_by is not None:
+            raise Conflict(None, f"change {self.id} is already retracted", [self.retracted_by])
+        if self.type == ChangeType.RETRACTION:
+            raise RuleRefused(None, "a retraction cannot be retracted; record the change again")
+        self.trigger_event(self.Retracted, retraction_id=retraction_id, reason=reason,
+                           actor=actor, timestamp=recorded_at)
+
+    @property
+    def units(self) -> list[UUID]:
+        """Every unit the change touched: those it created, then the others."""
+        return [*self.created_unit_ids, *self.affected_unit_ids]
 
     @classmethod
     def record(

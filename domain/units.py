@@ -102,6 +102,12 @@ class Unit(Aggregate):
         change_id: UUID
         actor: str
 
+        def mutate(self, aggregate: Any) -> Any:
+            unit = super().mutate(aggregate)
+            if not isinstance(self, Unit.Retracted):
+                unit.changes.setdefault(self.change_id, self.effective_date)
+            return unit
+
     class Established(Aggregate.Created, Event):
         kind: str
         name: str
@@ -133,6 +139,9 @@ class Unit(Aggregate):
         self.placements: list[Dated[Placement]] = []
         # Villages: the federations they belong to; federations: their villages.
         self.memberships: list[Membership] = []
+        # Every change that touched the unit, in recorded order, with its effective date.
+        self.changes: dict[UUID, date] = {change_id: effective_date}
+        self.retracted: set[UUID] = set()
 
     # -- Events ------------------------------------------------------------
 
@@ -212,6 +221,37 @@ class Unit(Aggregate):
             unit.ceased_on = self.effective_date
             unit.ceased_by = self.change_id
             unit.cease_reason = self.reason
+
+    class Retracted(Event):
+        """A change recorded by mistake no longer applies to this unit (撤销).
+
+        Its facts leave the timeline; the events that recorded them stay, so
+        what the ledger believed before the retraction is still answerable.
+        """
+
+        retracted_change_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.withdraw(self.retracted_change_id)
+
+    def withdraw(self, change_id: UUID) -> None:
+        """Take a retracted change's facts out of the timeline."""
+        self.retracted.add(change_id)
+        if change_id == self.established_by:
+            return  # the unit itself was recorded by mistake: see ``is_void``
+        for entries in (self.names, self.parents, self.populations, self.placements):
+            entries[:] = [e for e in entries if e.change_id != change_id]
+        self.memberships = [m for m in self.memberships if m.joined_by != change_id]
+        for membership in self.memberships:
+            if membership.left_by == change_id:
+                membership.until, membership.left_by = None, None
+        if self.ceased_by == change_id:
+            self.ceased_on = self.ceased_by = self.cease_reason = None
+
+    @property
+    def is_void(self) -> bool:
+        """Established by a change since retracted: the unit never existed."""
+        return self.established_by in self.retracted
 
     # -- Reading the timeline ----------------------------------------------
 
@@ -297,6 +337,8 @@ class Unit(Aggregate):
 
     def segments(self) -> list[Segment]:
         """The whole timeline as consecutive intervals of unchanged facts."""
+        if self.is_void:
+            return []
         starts = [BEGINNING, *self.boundaries()]
         segments: list[Segment] = []
         for start, stop in zip(starts, [*starts[1:], END]):
@@ -409,6 +451,7 @@ class Unit(Aggregate):
         )
 
     def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
+        self.require_not_void()
         self.trigger_event(
             event_class,
             effective_date=stamp.effective_date,
@@ -416,6 +459,44 @@ class Unit(Aggregate):
             actor=stamp.actor,
             timestamp=stamp.recorded_at,
             **facts,
+        )
+
+    def require_not_void(self) -> None:
+        if self.is_void:
+            raise Conflict(
+                "H4", f"unit {self.id} was retracted: it never existed", [self.established_by]
+            )
+
+    def dependents(self, change_id: UUID) -> list[UUID]:
+        """Changes recorded after ``change_id`` that build on what it did to this unit:
+        every later one if it created the unit, else those effective on or after it."""
+        order = list(self.changes)
+        if change_id not in order:
+            return []
+        since = self.changes[change_id]
+        later = [c for c in order[order.index(change_id) + 1:] if c not in self.retracted]
+        if change_id == self.established_by:
+            return later
+        return [c for c in later if self.changes[c] >= since]
+
+    def retract(self, change_id: UUID, stamp: Stamp) -> None:
+        if change_id not in self.changes or change_id in self.retracted:
+            raise Conflict(None, f"change {change_id} does not apply to unit {self.id}")
+        dependents = self.dependents(change_id)
+        if dependents:
+            raise Conflict(
+                None,
+                f"later changes to {self.name_on(self.established_on)} build on "
+                f"change {change_id}; retract them first",
+                dependents,
+            )
+        self.trigger_event(
+            self.Retracted,
+            effective_date=stamp.effective_date,
+            change_id=stamp.change_id,
+            actor=stamp.actor,
+            timestamp=stamp.recorded_at,
+            retracted_change_id=change_id,
         )
 
     def rename(self, name: str, stamp: Stamp) -> None:
@@ -463,6 +544,12 @@ class Unit(Aggregate):
                 f"{self.name_on(day)} is federated from {membership.since}; "
                 "it must leave (or release its villages) first",
                 [membership.joined_by],
+            )
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H4",
+                f"{self.name_on(day)} already ceases on {self.ceased_on} ({self.cease_reason})",
+                [self.ceased_by] if self.ceased_by else [],
             )
         later = self.later_facts(day)
         if later:

@@ -47,6 +47,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("change_id", "uuid"), ("position", "bigint"), ("type", "text"),
         ("effective_date", "date"), ("recorded_at", "ts"), ("actor", "text"),
         ("authority", "text"), ("created_unit_ids", "text"), ("affected_unit_ids", "text"),
+        ("retracted_at", "ts"), ("retracted_by", "uuid"), ("retraction_reason", "text"),
     ),
     "lineage": (
         ("predecessor_id", "uuid"), ("predecessor_name", "text"),
@@ -74,6 +75,14 @@ INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
 )
+
+def still_applies(table: str) -> str:
+    """SQL: the row's change was not retracted as known at the time given."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM {changes} AS c WHERE c.change_id = {%s}.change_id "
+        "AND c.retracted_at <= %%s)" % table
+    )
+
 
 CURRENT = "recorded_from <= %s AND %s < recorded_to AND valid_from <= %s AND %s < valid_to"
 
@@ -226,10 +235,19 @@ class StructureViewsSQL:
             [
                 (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
                  c.actor, _json(c.authority) if c.authority else None,
-                 _json(c.created_unit_ids), _json(c.affected_unit_ids))
+                 _json(c.created_unit_ids), _json(c.affected_unit_ids), None, None, None)
                 for c in batch.changes
             ],
         )
+        for retraction in batch.retractions:
+            curs.execute(
+                self._sql(
+                    "UPDATE {changes} SET retracted_at = %s, retracted_by = %s, "
+                    "retraction_reason = %s WHERE change_id = %s"
+                ),
+                (retraction.retracted_at, retraction.retraction_id, retraction.reason,
+                 retraction.change_id),
+            )
         self._insert(
             curs, "lineage",
             [
@@ -387,10 +405,11 @@ class StructureViewsSQL:
         """History entries of these types effective after ``after``, up to ``until``."""
         marks = ", ".join(["%s"] * len(types))
         rows = self._query(
-            "SELECT unit_id, type, name, kind, effective_date, change_id, recorded_at "
+            "SELECT unit_id, type, name, kind, effective_date, change_id, recorded_at, actor "
             "FROM {history} WHERE effective_date > %s AND effective_date <= %s "
-            f"AND recorded_at <= %s AND type IN ({marks}) ORDER BY effective_date, position",
-            (after, until, known_at, *types),
+            f"AND recorded_at <= %s AND type IN ({marks}) AND {still_applies('history')} "
+            "ORDER BY effective_date, position",
+            (after, until, known_at, *types, known_at),
         )
         return [self._history_row(r) for r in rows]
 
@@ -436,6 +455,9 @@ class StructureViewsSQL:
         row["authority"] = json.loads(row["authority"]) if row["authority"] else None
         row["created_unit_ids"] = json.loads(row["created_unit_ids"])
         row["affected_unit_ids"] = json.loads(row["affected_unit_ids"])
+        row["retracted_by"] = d.uuid(row["retracted_by"])
+        if row["retracted_at"] is not None:
+            row["retracted_at"] = d.timestamp(row["retracted_at"])
         return row
 
     def lineage(self, unit_id: UUID, known_at: datetime) -> dict[str, list[dict[str, Any]]]:
@@ -454,8 +476,8 @@ class StructureViewsSQL:
                         f"SELECT {other}_id AS unit_id, {other}_name AS name, "
                         f"{other}_kind AS kind, change_id, change_type, effective_date "
                         f"FROM {{lineage}} WHERE {this}_id IN ({marks}) "
-                        "AND recorded_at <= %s ORDER BY effective_date",
-                        (*frontier, known_at),
+                        f"AND recorded_at <= %s AND {still_applies('lineage')} ORDER BY effective_date",
+                        (*frontier, known_at, known_at),
                     )
                     frontier = []
                     for row in rows:

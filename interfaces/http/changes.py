@@ -86,6 +86,17 @@ class ChangeView(MethodView):
         return row
 
 
+@blp.route("/changes/<uuid:change_id>/retraction")
+class Retraction(MethodView):
+    @blp.arguments(schemas.RetractionIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, change_id: UUID) -> dict[str, Any]:
+        """Retract a change recorded by mistake (撤销): from now on it no longer applies;
+        ``known_at`` before now still shows it. 409 while later changes build on it."""
+        return write(code, lambda place, actor: place.ledger.retract(
+            change_id, data["reason"], actor))
+
+
 @blp.route("/plans")
 class Plans(MethodView):
     @blp.arguments(schemas.PlanIn)

@@ -283,6 +283,8 @@ class DiffEntry(Schema):
     name = fields.String()
     kind = fields.String()
     effective_date = Day()
+    recorded_at = fields.DateTime()
+    actor = fields.String()
     change_id = fields.UUID()
 
 
@@ -365,6 +367,13 @@ class ChangeOut(Schema):
     authority = fields.Dict(allow_none=True)
     created_unit_ids = fields.List(fields.UUID())
     affected_unit_ids = fields.List(fields.UUID())
+    retracted_at = fields.DateTime(allow_none=True)
+    retracted_by = fields.UUID(allow_none=True, metadata={"description": "the retraction's change id"})
+    retraction_reason = fields.String(allow_none=True)
+
+
+class RetractionIn(Strict):
+    reason = Text(required=True, validate=validate.Length(min=1, max=1000))
 
 
 class ChangePage(Schema):
