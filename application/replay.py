@@ -24,7 +24,8 @@ def units_known_at(ledger: CountyLedger, known_at: datetime) -> dict[UUID, Unit]
             start=position, limit=PAGE, inclusive_of_start=False
         )
         if not notifications:
-            return units
+            # A unit whose establishment was retracted never existed.
+            return {unit_id: unit for unit_id, unit in units.items() if not unit.is_void}
         for notification in notifications:
             event = ledger.mapper.to_domain_event(notification)
             if isinstance(event, Unit.Event) and event.timestamp <= known_at:

@@ -1,9 +1,11 @@
 """Property: the read views answer exactly what a replay of the events answers.
 
 Random sequences of commands (many of them refused, which must change
-nothing) build a county's history; then, for random effective dates and
-recorded times, every unit in the views must equal the unit folded from the
-events recorded up to that time — on SQLite and on PostgreSQL.
+nothing) build a county's history — recorded in an order unrelated to their
+effective dates, with back-dated and future-dated changes and retractions;
+then, for random effective dates and recorded times, every unit in the views
+must equal the unit folded from the events recorded up to that time — on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from application.ledger import CommunitySpec, CountyLedger
@@ -30,12 +32,14 @@ TOWN_KINDS = st.sampled_from([UnitKind.TOWN, UnitKind.SUBDISTRICT, UnitKind.CENT
 def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
     """Draw one command and run it; refusals are part of the game."""
     towns, villages, federations = units["towns"], units["villages"], units["federations"]
+    changes = units["changes"]
     day = draw(DAYS)
     choice = draw(st.sampled_from(
         ["town", "village", "village", "rename", "move", "dissolve", "population",
-         "convert", "merge", "federate", "join", "leave"]
+         "convert", "merge", "federate", "join", "leave", "retract", "retract"]
     ))
     pick = lambda pool: draw(st.sampled_from(pool))  # noqa: E731
+    receipt = None
     if choice == "town" or not towns:
         receipt = ledger.establish_unit(kind=draw(TOWN_KINDS), name=f"镇{len(towns)}", code=None,
                                         parent_id=None, effective_date=day, actor="test")
@@ -45,20 +49,21 @@ def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
                                         parent_id=pick(towns), effective_date=day, actor="test")
         villages.append(receipt.id)
     elif choice == "rename":
-        ledger.rename(pick(towns + villages), f"新名{draw(st.integers(0, 99))}", day, "test")
+        receipt = ledger.rename(pick(towns + villages), f"新名{draw(st.integers(0, 99))}", day, "test")
     elif choice == "move":
-        ledger.move(pick(villages), pick(towns), day, "test")
+        receipt = ledger.move(pick(villages), pick(towns), day, "test")
     elif choice == "dissolve":
-        ledger.dissolve(pick(villages + federations), day, "test")
+        receipt = ledger.dissolve(pick(villages + federations), day, "test")
     elif choice == "population":
-        ledger.record_population(pick(villages), Population(
+        receipt = ledger.record_population(pick(villages), Population(
             draw(st.integers(0, 3000)), None, draw(st.integers(0, 9000))), day, "test")
     elif choice == "convert":
         receipt = ledger.convert(village_id=pick(villages), community=CommunitySpec("社区"),
                                  effective_date=day, actor="test")
     elif choice == "merge":
         chosen = draw(st.lists(st.sampled_from(villages), min_size=2, max_size=3, unique=True))
-        ledger.merge(village_ids=chosen, community=CommunitySpec("农村社区"), effective_date=day, actor="test")
+        receipt = ledger.merge(village_ids=chosen, community=CommunitySpec("农村社区"),
+                               effective_date=day, actor="test")
     elif choice == "federate":
         chosen = draw(st.lists(st.sampled_from(villages), min_size=2, max_size=3, unique=True))
         receipt = ledger.federate(village_ids=chosen, federation=CommunitySpec("联居"),
@@ -66,8 +71,13 @@ def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
         federations.append(receipt.created_unit_ids[0])
     elif choice in ("join", "leave") and federations:
         command = ledger.join_federation if choice == "join" else ledger.leave_federation
-        command(federation_id=pick(federations), village_id=pick(villages),
-                effective_date=day, actor="test")
+        receipt = command(federation_id=pick(federations), village_id=pick(villages),
+                          effective_date=day, actor="test")
+    elif choice == "retract" and changes:
+        ledger.retract(pick(changes), "recorded by mistake", "test")
+        event("a change retracted")
+    if receipt is not None:
+        changes.append(receipt.change_id)
 
 
 def observed(unit: Any, day: date) -> dict[str, Any]:
@@ -94,13 +104,13 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
     county = storage.onboard(county_code())
     ledger = county.ledger
     ledger.amend_policy({"plans_required": False}, "test")
-    units: dict[str, list] = {"towns": [], "villages": [], "federations": []}
+    units: dict[str, list] = {"towns": [], "villages": [], "federations": [], "changes": []}
     recorded_times = [datetime.now(timezone.utc)]
     for _ in range(data.draw(st.integers(5, 40), label="commands")):
         try:
             run_one(ledger, data.draw, units)
-        except DomainError:
-            pass
+        except DomainError as refusal:
+            event(f"refused: {type(refusal).__name__}")
         recorded_times.append(datetime.now(timezone.utc))
     county.catch_up()
 
