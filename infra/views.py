@@ -460,8 +460,9 @@ class StructureViewsSQL:
             row["retracted_at"] = d.timestamp(row["retracted_at"])
         return row
 
-    def lineage(self, unit_id: UUID, known_at: datetime) -> dict[str, list[dict[str, Any]]]:
-        """Predecessors and successors of a unit, transitively."""
+    def lineage(self, unit_id: UUID, moment: Moment) -> dict[str, list[dict[str, Any]]]:
+        """Predecessors and successors of a unit, transitively, through the
+        conversions and mergers effective by ``as_of`` and known at ``known_at``."""
         result: dict[str, list[dict[str, Any]]] = {"predecessors": [], "successors": []}
         with self._reading() as curs:
             for direction, this, other in (
@@ -476,8 +477,9 @@ class StructureViewsSQL:
                         f"SELECT {other}_id AS unit_id, {other}_name AS name, "
                         f"{other}_kind AS kind, change_id, change_type, effective_date "
                         f"FROM {{lineage}} WHERE {this}_id IN ({marks}) "
-                        f"AND recorded_at <= %s AND {still_applies('lineage')} ORDER BY effective_date",
-                        (*frontier, known_at, known_at),
+                        f"AND effective_date <= %s AND recorded_at <= %s "
+                        f"AND {still_applies('lineage')} ORDER BY effective_date",
+                        (*frontier, moment.as_of, moment.known_at, moment.known_at),
                     )
                     frontier = []
                     for row in rows:

@@ -132,3 +132,12 @@ def test_history_and_diff_carry_both_times_the_actor_and_the_change(
     history = county.ok(county.get(f"units/{a}/history"), 200)["items"]
     assert history[-1]["recorded_at"] == rename["recorded_at"]
     assert history[-1]["actor"] == entry["actor"]
+
+
+def test_lineage_answers_as_of_a_date(county: Client, villages: tuple[str, list[str]]) -> None:
+    _town, (a, _b, _c) = villages
+    conversion = county.ok(county.post("changes", {"type": "conversion", "effective_date": "2090-01-01",
+                                                   "village_id": a, "community": {"name": "甲社区"}}))
+    assert county.ok(county.get(f"units/{a}/lineage"), 200)["successors"] == []
+    [successor] = county.ok(county.get(f"units/{a}/lineage", as_of="2090-01-01"), 200)["successors"]
+    assert successor["change_id"] == conversion["change_id"]

@@ -202,12 +202,13 @@ class Lineage(MethodView):
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.LineageOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
-        """Predecessors and successors through conversions and mergers, transitively."""
+        """Predecessors and successors through conversions and mergers, transitively,
+        as effective on ``as_of`` and known at ``known_at``."""
         place = fresh(code)
         when = moment(args)
         if not place.views.history(unit_id, when.known_at):
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
-        return {"unit_id": unit_id, **place.views.lineage(unit_id, when.known_at)}
+        return {"unit_id": unit_id, **place.views.lineage(unit_id, when)}
 
 
 @blp.route("/tree")
