@@ -141,11 +141,11 @@ class StructureViews(Protocol):
 
 def event_type(event: object) -> str:
     """``Unit.JoinedFederation`` → ``joined_federation``."""
-    return _snake_case(type(event).__name__)
+    return snake_case(type(event).__name__)
 
 
 @cache
-def _snake_case(name: str) -> str:
+def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 

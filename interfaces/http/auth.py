@@ -18,10 +18,10 @@ from interfaces.http.problems import Problem
 
 # What each role may do, by the capability a view requires.
 GRANTS = {
-    "admin": {"admin", "edit", "read"},
-    "editor": {"edit", "read"},
-    "viewer": {"read"},
-    "auditor": {"read", "audit"},
+    "admin": {"admin", "edit", "read", "feed"},
+    "editor": {"edit", "read", "feed"},
+    "viewer": {"read", "feed"},
+    "auditor": {"read", "audit", "feed"},
     "integrator": {"feed"},
     "city": {"city"},
 }

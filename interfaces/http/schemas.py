@@ -389,3 +389,33 @@ class PlanIn(Strict):
     village_ids = fields.List(fields.UUID(), required=True, validate=validate.Length(min=1, max=1000))
     effective_date = Day(required=True)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+# -- The event feed ---------------------------------------------------------
+
+
+class EventQuery(Lenient):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    types = Text(load_default=None, validate=validate.Length(min=1, max=2000),
+                 metadata={"description": "comma-separated event types, e.g. unit.renamed,change.recorded"})
+    wait = fields.Float(load_default=0, validate=validate.Range(min=0, max=30),
+                        metadata={"description": "seconds to wait for a new event when there is none"})
+
+
+class CloudEvent(Schema):
+    specversion = fields.String()
+    id = fields.String()
+    source = fields.String()
+    type = fields.String()
+    subject = fields.String()
+    time = fields.DateTime()
+    datacontenttype = fields.String()
+    data = fields.Dict()
+    position = fields.Integer()
+    effective_date = Day(allow_none=True)
+
+
+class EventPage(Schema):
+    items = fields.List(fields.Nested(CloudEvent))
+    next_after = fields.Integer()
