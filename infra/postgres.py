@@ -65,7 +65,8 @@ class SharedPostgresFactory(PostgresFactory):
 
 
 class CountyEventRecorder(PostgresApplicationRecorder):
-    """The library's recorder, writing a command's view rows in its events' transaction."""
+    """The library's recorder, chaining the events and writing a command's view rows
+    in the events' own transaction."""
 
     views: PostgresStructureViews | None = None
 
@@ -73,16 +74,18 @@ class CountyEventRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        batch = kwargs.get("views")
-        if batch is not None and self.views is not None and positions:
-            self.views.apply_inline(curs, batch, positions)
+        if self.views is not None and positions:
+            self.views.append_links(curs, stored_events, positions)
+            batch = kwargs.get("views")
+            if batch is not None:
+                self.views.apply_inline(curs, batch, positions)
         return positions
 
 
 class PostgresDialect(Dialect):
     types = {
         "uuid": "uuid", "text": "text", "int": "integer", "bigint": "bigint",
-        "date": "date", "ts": "timestamptz",
+        "date": "date", "ts": "timestamptz", "bytes": "bytea",
     }
 
     def statement(self, template: str, names: dict[str, str]) -> Any:

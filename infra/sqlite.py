@@ -31,7 +31,8 @@ sqlite3.register_adapter(datetime, _timestamp)
 
 
 class CountyEventRecorder(SQLiteApplicationRecorder):
-    """The library's recorder, writing a command's view rows in its events' transaction."""
+    """The library's recorder, chaining the events and writing a command's view rows
+    in the events' own transaction."""
 
     views: SQLiteStructureViews | None = None
 
@@ -39,16 +40,18 @@ class CountyEventRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
-        batch = kwargs.get("views")
-        if batch is not None and self.views is not None and positions:
-            self.views.apply_inline(c, batch, positions)
+        if self.views is not None and positions:
+            self.views.append_links(c, stored_events, positions)
+            batch = kwargs.get("views")
+            if batch is not None:
+                self.views.apply_inline(c, batch, positions)
         return positions
 
 
 class SQLiteDialect(Dialect):
     types = {
         "uuid": "TEXT", "text": "TEXT", "int": "INTEGER", "bigint": "INTEGER",
-        "date": "TEXT", "ts": "TEXT",
+        "date": "TEXT", "ts": "TEXT", "bytes": "BLOB",
     }
 
     def statement(self, template: str, names: dict[str, str]) -> Any:

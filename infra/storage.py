@@ -13,6 +13,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from application.ledger import CountyLedger
 from application.projection import catch_up
+from infra.chain import Verification, records, verify
 from infra.directory import TenantDirectory
 from infra.postgres import (
     PostgresDialect,
@@ -34,6 +36,7 @@ from infra.sqlite import SQLiteDialect, SQLiteStructureViews
 from infra.views import StructureViewsSQL
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
+CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
 
 
@@ -80,6 +83,21 @@ class County:
     def catch_up(self, until: int | None = None) -> int:
         """Bring the read views up to the newest event (or at least ``until``)."""
         return catch_up(self.ledger, self.views, until)  # type: ignore[arg-type]
+
+    def verify_chain(self) -> Verification:
+        """Recompute the county's hash chain from its stored events and compare."""
+        return verify(records(self._stored_events()), self.views.links())
+
+    def _stored_events(self) -> Iterator[Any]:
+        after = 0
+        while True:
+            page = self.ledger.recorder.select_notifications(
+                start=after, limit=CHAIN_PAGE, inclusive_of_start=False
+            )
+            yield from page
+            if len(page) < CHAIN_PAGE:
+                return
+            after = page[-1].id
 
     def refresh(self) -> None:
         """Before a read: usually one query finds the views current."""

@@ -24,6 +24,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from application.projection import ViewBatch
+from infra.chain import GENESIS, StoredRecord, chain_links
 
 # The open end of recorded time: a row still believed.
 STILL_BELIEVED = datetime(9999, 12, 31, tzinfo=timezone.utc)
@@ -49,6 +50,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("authority", "text"), ("created_unit_ids", "text"), ("affected_unit_ids", "text"),
         ("retracted_at", "ts"), ("retracted_by", "uuid"), ("retraction_reason", "text"),
     ),
+    # Not a view: the hash chain over the stored events (infra.chain), kept beside them.
+    "chain": (("position", "bigint"), ("link", "bytes")),
     "lineage": (
         ("predecessor_id", "uuid"), ("predecessor_name", "text"),
         ("predecessor_kind", "text"), ("successor_id", "uuid"), ("successor_name", "text"),
@@ -56,7 +59,11 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("effective_date", "date"), ("recorded_at", "ts"),
     ),
 }
-KEYS = {"history": "PRIMARY KEY (unit_id, version)", "changes": "PRIMARY KEY (change_id)"}
+KEYS = {
+    "history": "PRIMARY KEY (unit_id, version)",
+    "changes": "PRIMARY KEY (change_id)",
+    "chain": "PRIMARY KEY (position)",
+}
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
 INDEX_DDL = [
@@ -219,6 +226,33 @@ class StructureViewsSQL:
             names = ", ".join(name for name, _ in COLUMNS[table])
             marks = ", ".join(["%s"] * len(COLUMNS[table]))
             curs.executemany(self._sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({marks})"), rows)
+
+    # -- The chain ---------------------------------------------------------------
+
+    def append_links(self, curs: Any, stored: Sequence[Any], positions: Sequence[int]) -> None:
+        """Chain the events just stored, in their transaction (under the events' lock)."""
+        curs.execute(self._sql("SELECT link FROM {chain} ORDER BY position DESC LIMIT 1"))
+        last = curs.fetchone()
+        previous = bytes(last["link"]) if last else GENESIS
+        records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
+                   for p, e in zip(positions, stored)]
+        self._insert(curs, "chain", chain_links(previous, records))
+
+    def links(self, page: int = 10_000) -> Iterator[tuple[int, bytes]]:
+        """The stored links, in position order."""
+        after = 0
+        while True:
+            with self._reading(tuples=True) as curs:
+                curs.execute(
+                    self._sql("SELECT position, link FROM {chain} WHERE position > %s "
+                              "ORDER BY position LIMIT %s"),
+                    (after, page),
+                )
+                rows = [(int(r[0]), bytes(r[1])) for r in curs.fetchall()]
+            yield from rows
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
 
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)

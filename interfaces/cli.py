@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
 import click
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from domain.rules import Conflict
+from infra.chain import Digest, sign, signature_holds
 from infra.directory import TenantExists
 from infra.storage import Storage
 from interfaces import divisions
@@ -162,3 +173,67 @@ def import_divisions(
             skipped += present
             progress.advance(task, added + present)
     click.echo(f"imported {imported} units, {skipped} already present, {len(towns)} counties")
+
+
+@main.group()
+def audit() -> None:
+    """Tamper evidence: verify a county's chained history, sign and check digests."""
+
+
+def _signing_key() -> Ed25519PrivateKey:
+    path = os.environ.get("GRASSROOTS_SIGNING_KEY")
+    if not path:
+        raise click.ClickException("set GRASSROOTS_SIGNING_KEY to the operator's Ed25519 key (PEM)")
+    key = load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise click.ClickException(f"{path} is not an Ed25519 private key")
+    return key
+
+
+@audit.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def audit_keygen(path: Path) -> None:
+    """Write a new Ed25519 signing key (PEM) to PATH, readable by its owner only."""
+    if path.exists():
+        raise click.ClickException(f"{path} exists; not overwriting a key")
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    path.touch(mode=0o600)
+    path.write_bytes(pem)
+    click.echo(f"wrote {path}")
+
+
+@audit.command("verify")
+@click.argument("code")
+@click.option("--digest", "digest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A digest printed earlier: check that today's history extends it unchanged.")
+@with_appcontext
+def audit_verify(code: str, digest_file: Path | None) -> None:
+    """Verify county CODE's hash chain (and that it extends an earlier digest)."""
+    place = _storage().county(code)
+    with Progress(TextColumn("verifying {task.fields[code]}"), transient=True) as progress:
+        progress.add_task("verify", code=code, total=None)
+        result = place.verify_chain()
+    click.echo(json.dumps(asdict(result)))
+    if not result.ok:
+        raise click.ClickException(f"the chain breaks at position {result.first_bad_position}")
+    if digest_file is not None:
+        digest = Digest.from_json(digest_file.read_text())
+        if digest.county != code or not signature_holds(digest):
+            raise click.ClickException("the digest is not a valid signed digest of this county")
+        links = dict(place.views.links())
+        if links.get(digest.position, b"").hex() != digest.head:
+            raise click.ClickException(
+                f"today's history does not extend the digest at position {digest.position}")
+        click.echo(f"extends the digest of {digest.signed_at} at position {digest.position}")
+
+
+@audit.command("digest")
+@click.argument("code")
+@with_appcontext
+def audit_digest(code: str) -> None:
+    """Print county CODE's chain head, signed with the operator's key (keep it)."""
+    result = _storage().county(code).verify_chain()
+    if not result.ok or result.head is None or result.head_position is None:
+        raise click.ClickException("the chain does not verify; no digest is signed")
+    click.echo(sign(_signing_key(), code, result.head_position, result.head).to_json())

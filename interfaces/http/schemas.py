@@ -419,3 +419,14 @@ class CloudEvent(Schema):
 class EventPage(Schema):
     items = fields.List(fields.Nested(CloudEvent))
     next_after = fields.Integer()
+
+
+# -- Audit ------------------------------------------------------------------
+
+
+class VerificationOut(Schema):
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    head = fields.String(allow_none=True, metadata={"description": "hex of the last link"})
+    first_bad_position = fields.Integer(allow_none=True)
+    head_position = fields.Integer(allow_none=True)
