@@ -1,35 +1,83 @@
 """The structure rebuilt from the events alone, with no read view involved.
 
 Auditors (and the tests) compare the read views with this: every unit folded
-from the events recorded up to ``known_at``, then asked for its state on a date.
+from the events recorded up to ``known_at``, then asked for its state on a
+date; and the successions (lineage) that conversions and mergers recorded.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from uuid import UUID
 
 from application.ledger import CountyLedger
+from domain.changes import Change, ChangeType
 from domain.units import Unit
 
 PAGE = 1000
 
 
-def units_known_at(ledger: CountyLedger, known_at: datetime) -> dict[UUID, Unit]:
-    """Every unit as the ledger knew it at ``known_at``, folded in recorded order."""
-    units: dict[UUID, Unit] = {}
+@dataclass(frozen=True)
+class Succession:
+    """A village (predecessor) → the community that replaced it, by one change."""
+
+    predecessor_id: UUID
+    successor_id: UUID
+    change_id: UUID
+    effective_date: date
+
+
+@dataclass
+class Replayed:
+    units: dict[UUID, Unit] = field(default_factory=dict)
+    successions: list[Succession] = field(default_factory=list)
+    retracted: set[UUID] = field(default_factory=set)
+    events: int = 0
+
+    def existing_units(self) -> dict[UUID, Unit]:
+        """A unit whose establishment was retracted never existed."""
+        return {unit_id: unit for unit_id, unit in self.units.items() if not unit.is_void}
+
+    def lineage_on(self, day: date) -> set[Succession]:
+        return {s for s in self.successions
+                if s.change_id not in self.retracted and s.effective_date <= day}
+
+
+def replay(
+    ledger: CountyLedger, known_at: datetime, on_page: Callable[[int], None] | None = None
+) -> Replayed:
+    """Fold every event recorded up to ``known_at``, in recorded order."""
+    replayed = Replayed()
     position = 0
     while True:
         notifications = ledger.recorder.select_notifications(
             start=position, limit=PAGE, inclusive_of_start=False
         )
         if not notifications:
-            # A unit whose establishment was retracted never existed.
-            return {unit_id: unit for unit_id, unit in units.items() if not unit.is_void}
+            return replayed
         for notification in notifications:
             event = ledger.mapper.to_domain_event(notification)
-            if isinstance(event, Unit.Event) and event.timestamp <= known_at:
-                unit = event.mutate(units.get(event.originator_id))
+            if event.timestamp > known_at:
+                continue
+            replayed.events += 1
+            if isinstance(event, Unit.Event):
+                unit = event.mutate(replayed.units.get(event.originator_id))
                 assert isinstance(unit, Unit)
-                units[unit.id] = unit
+                replayed.units[unit.id] = unit
+            elif isinstance(event, Change.Recorded) and event.type in ChangeType.SUCCESSIONS:
+                replayed.successions.extend(
+                    Succession(p, s, event.originator_id, event.effective_date)
+                    for p in event.affected_unit_ids for s in event.created_unit_ids
+                )
+            elif isinstance(event, Change.Retracted):
+                replayed.retracted.add(event.originator_id)
         position = notifications[-1].id
+        if on_page is not None:
+            on_page(len(notifications))
+
+
+def units_known_at(ledger: CountyLedger, known_at: datetime) -> dict[UUID, Unit]:
+    """Every unit as the ledger knew it at ``known_at``."""
+    return replay(ledger, known_at).existing_units()

@@ -13,7 +13,7 @@ import re
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteDatastore
 
+from application.audit import ReplayReport, audit_replay
 from application.ledger import CountyLedger
 from application.projection import catch_up
 from infra.chain import Verification, records, verify
@@ -33,7 +34,7 @@ from infra.postgres import (
     open_datastore,
 )
 from infra.sqlite import SQLiteDialect, SQLiteStructureViews
-from infra.views import StructureViewsSQL
+from infra.views import Moment, StructureViewsSQL
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
@@ -98,6 +99,17 @@ class County:
             if len(page) < CHAIN_PAGE:
                 return
             after = page[-1].id
+
+    def audit_replay(
+        self, moment: Moment, on_page: Callable[[int], None] | None = None
+    ) -> ReplayReport:
+        """Rebuild the structure from the events alone and compare every view with it."""
+        self.catch_up()
+        return audit_replay(
+            self.ledger, moment.as_of, moment.known_at,
+            self.views.units_on(moment, statuses=None), self.views.lineage_edges(moment),
+            on_page,
+        )
 
     def refresh(self) -> None:
         """Before a read: usually one query finds the views current."""

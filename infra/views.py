@@ -526,6 +526,17 @@ class StructureViewsSQL:
                             result[direction].append(row)
         return result
 
+    def lineage_edges(self, moment: Moment) -> set[tuple[UUID, UUID, UUID]]:
+        """Every (predecessor, successor, change) of the county on ``as_of``, known at ``known_at``."""
+        rows = self._query(
+            "SELECT predecessor_id, successor_id, change_id FROM {lineage} "
+            f"WHERE effective_date <= %s AND recorded_at <= %s AND {still_applies('lineage')}",
+            (moment.as_of, moment.known_at, moment.known_at),
+        )
+        uuid = self.dialect.uuid
+        return {(uuid(r["predecessor_id"]), uuid(r["successor_id"]), uuid(r["change_id"]))  # type: ignore[misc]
+                for r in rows}
+
     def unit_codes(self) -> set[str]:
         rows = self._query(
             "SELECT DISTINCT code FROM {units} WHERE code IS NOT NULL AND recorded_to = %s",

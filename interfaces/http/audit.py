@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
-from interfaces.http.context import county
+from interfaces.http.context import county, moment
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/tenants/<code>/audit",
                 description="Tamper evidence and replay, for auditors")
@@ -25,3 +25,16 @@ class Verify(MethodView):
         the first bad position."""
         require_county(code, "audit")
         return asdict(county(code).verify_chain())
+
+
+@blp.route("/replays")
+class Replays(MethodView):
+    @blp.arguments(schemas.ReplayIn)
+    @blp.response(200, schemas.ReplayOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """Rebuild the state from the events alone and compare it with what the read
+        views answer (units, tree, lineage), on ``as_of`` as known at ``known_at``."""
+        require_county(code, "audit")
+        report = county(code).audit_replay(moment(data))
+        return {"events_replayed": report.events_replayed, "units_compared": report.units_compared,
+                "matches": report.matches, "differences": report.differences}

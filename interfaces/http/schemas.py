@@ -430,3 +430,15 @@ class VerificationOut(Schema):
     head = fields.String(allow_none=True, metadata={"description": "hex of the last link"})
     first_bad_position = fields.Integer(allow_none=True)
     head_position = fields.Integer(allow_none=True)
+
+
+class ReplayIn(Strict):
+    as_of = Day(load_default=None)
+    known_at = fields.AwareDateTime(load_default=None)
+
+
+class ReplayOut(Schema):
+    events_replayed = fields.Integer()
+    units_compared = fields.Integer()
+    matches = fields.Boolean()
+    differences = fields.List(fields.Dict())
