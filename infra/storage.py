@@ -35,6 +35,7 @@ from infra.postgres import (
 )
 from infra.sqlite import SQLiteDialect, SQLiteStructureViews
 from infra.views import Moment, StructureViewsSQL
+from infra.wakeups import Wakeups
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
@@ -54,6 +55,8 @@ class Settings:
     operator_key: str | None = None
     pool_size: int = 5
     county_cache: int = 512
+    # Event streams (SSE) served at once per process; each holds a worker thread.
+    max_streams: int = 2
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -63,6 +66,7 @@ class Settings:
             operator_key=env.get("GRASSROOTS_OPERATOR_KEY") or None,
             pool_size=int(env.get("GRASSROOTS_POOL_SIZE", "5")),
             county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
+            max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
         )
 
 
@@ -111,6 +115,12 @@ class County:
             on_page,
         )
 
+    def lag(self) -> dict[str, int]:
+        """How far the read views are behind the county's last event."""
+        head = self.ledger.recorder.max_notification_id() or 0
+        views = self.views.tracked_position()
+        return {"head": head, "views": views, "lag": max(0, head - views)}
+
     def refresh(self) -> None:
         """Before a read: usually one query finds the views current."""
         if not self.views.is_current():
@@ -118,8 +128,9 @@ class County:
 
 
 class Storage(ABC):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, wakeups: Wakeups):
         self.settings = settings
+        self.wakeups = wakeups
         self._counties: OrderedDict[str, County] = OrderedDict()
         self._lock = threading.Lock()
         self.directory = self._open_directory()
@@ -180,6 +191,7 @@ class Storage(ABC):
         county.ledger.close()
 
     def close(self) -> None:
+        self.wakeups.close()
         with self._lock:
             for county in self._counties.values():
                 self._forget(county)
@@ -197,7 +209,7 @@ class PostgresStorage(Storage):
         self.datastore = open_datastore(
             settings.database_url, pool_size=settings.pool_size, key=self.key
         )
-        super().__init__(settings)
+        super().__init__(settings, Wakeups(settings.database_url))
 
     def _open_directory(self) -> TenantDirectory:
         return TenantDirectory(self.datastore, PostgresDialect())
@@ -227,7 +239,7 @@ class SQLiteStorage(Storage):
     def __init__(self, settings: Settings, folder: Path):
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        super().__init__(settings)
+        super().__init__(settings, Wakeups(None))
 
     def _open_directory(self) -> TenantDirectory:
         self.platform = SQLiteDatastore(str(self.folder / "platform.db"))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 
 from conftest import Client
 
@@ -101,3 +103,47 @@ def test_racing_writers_and_a_reader_see_every_event_exactly_once(county: Client
     everything = [e["position"] for e in feed(county, limit=1000)["items"]]
     assert seen == everything
     assert len(everything) == len(set(everything))
+
+
+def _chunks(response: object) -> Iterator[bytes]:
+    yield from response.response  # type: ignore[attr-defined]
+
+
+def test_the_stream_pushes_events_with_their_position_and_resumes(county: Client) -> None:
+    town = county.unit("town", "镇")
+    first = county.ok(county.get("events", limit=1000), 200)["items"]
+    answer = county.http.get(county.url("events/stream"), buffered=False,
+                             headers=county.headers({"Last-Event-ID": str(first[0]["position"])}))
+    assert answer.status_code == 200 and answer.mimetype == "text/event-stream"
+    chunks = _chunks(answer)
+    assert next(chunks).startswith(b":")
+    resumed = next(chunks).decode()
+    assert resumed.startswith(f"id: {first[1]['position']}\n")
+
+    fresh = county.http.get(county.url("events/stream"), buffered=False, headers=county.headers())
+    stream = _chunks(fresh)
+    next(stream)
+    writer = threading.Thread(target=lambda: (time.sleep(0.3), county.unit("village", "新村", town)))
+    writer.start()
+    pushed = next(stream).decode()  # the next new event, not the history
+    writer.join()
+    assert pushed.startswith(f"id: {first[-1]['position'] + 1}\n")  # the new write's first event
+    assert "\nevent: change.recorded\n" in pushed
+    answer.close()
+    fresh.close()
+    assert county.http.get(county.url("events/stream"),
+                           headers=county.headers({"Last-Event-ID": "x"})).status_code == 400
+
+
+def test_the_lag_of_the_read_views_is_exposed(county: Client, storage: object) -> None:
+    county.unit("town", "镇")
+    lag = county.ok(county.get("lag"), 200)
+    assert lag["lag"] == 0 and lag["head"] == lag["views"] > 0
+    place = storage.county(county.code)  # type: ignore[attr-defined]
+    policy = place.ledger.policy()
+    policy.amend({"coverage_target": 9}, "test", datetime.now(timezone.utc))
+    place.ledger.save(policy)  # saved without its rows: the views lag behind
+    behind = county.ok(county.get("lag"), 200)
+    assert behind["lag"] > 0 and behind["head"] > lag["head"]
+    county.ok(county.get("tree"), 200)  # any read brings them up
+    assert county.ok(county.get("lag"), 200)["lag"] == 0

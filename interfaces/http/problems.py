@@ -66,7 +66,11 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def _problem(error: Problem) -> Response:
-        return problem_response(error.status, error.title, error.detail, **error.extra)
+        retry_after = error.extra.pop("retry_after", None)
+        response = problem_response(error.status, error.title, error.detail, **error.extra)
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:

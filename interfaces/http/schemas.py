@@ -403,6 +403,17 @@ class EventQuery(Lenient):
                         metadata={"description": "seconds to wait for a new event when there is none"})
 
 
+class StreamQuery(Lenient):
+    after = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2**62))
+    types = Text(load_default=None, validate=validate.Length(min=1, max=2000))
+
+
+class LagOut(Schema):
+    head = fields.Integer(metadata={"description": "the county's last event position"})
+    views = fields.Integer(metadata={"description": "the position its read views have"})
+    lag = fields.Integer(metadata={"description": "positions behind (ids may skip numbers)"})
+
+
 class CloudEvent(Schema):
     specversion = fields.String()
     id = fields.String()
