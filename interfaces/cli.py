@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -27,6 +29,7 @@ from infra.storage import Storage
 from infra.views import Moment
 from interfaces import divisions
 from interfaces.http.context import today_in_china
+from interfaces.relay import NatsRelay
 from interfaces.serving import Server, gunicorn_settings
 
 ACTOR = "cli"
@@ -260,3 +263,20 @@ def audit_replay(code: str, as_of: datetime | None) -> None:
                           default=str, ensure_ascii=False))
     if not report.matches:
         raise click.ClickException(f"{len(report.differences)} differences")
+
+
+@main.group()
+def relay() -> None:
+    """Relays that publish every county's events to other systems."""
+
+
+@relay.command("nats")
+@click.option("--url", default="nats://127.0.0.1:4222", show_default=True, envvar="GRASSROOTS_NATS_URL")
+@click.option("--stream", default="GRASSROOTS", show_default=True, help="JetStream stream name.")
+@click.option("--prefix", default="grassroots", show_default=True,
+              help="Subjects are <prefix>.<county>.<event type>.")
+@with_appcontext
+def relay_nats(url: str, stream: str, prefix: str) -> None:
+    """Publish every county's events to NATS JetStream, resuming where it stopped."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    asyncio.run(NatsRelay(_storage(), url, stream, prefix).run())
