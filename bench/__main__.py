@@ -12,13 +12,14 @@ import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from bench import changes, importing, tree
+from bench import changes, feed, importing, tree
 from bench.common import Context, Row, note, print_table, temporary_database
 
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "changes": changes.run,
     "tree": tree.run,
     "import": importing.run,
+    "feed": feed.run,
 }
 
 
