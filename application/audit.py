@@ -31,7 +31,8 @@ class ReplayReport:
         return not self.differences
 
 
-def _replayed_facts(unit: Any, day: date) -> dict[str, Any]:
+def replayed_facts(unit: Any, day: date) -> dict[str, Any]:
+    """A unit's facts on a date, shaped as a row of the units view."""
     facts = unit.facts_on(day)
     population = facts.population
     return {
@@ -55,7 +56,7 @@ def audit_replay(
     """Compare the views' units and lineage on ``as_of`` (as known at ``known_at``)
     with the state rebuilt from the events recorded up to ``known_at``."""
     replayed = replay(ledger, known_at, on_page)
-    expected = {uid: _replayed_facts(u, as_of) for uid, u in replayed.existing_units().items()}
+    expected = {uid: replayed_facts(u, as_of) for uid, u in replayed.existing_units().items()}
     seen = {row["unit_id"]: {f: row[f] for f in FIELDS} for row in view_units}
     differences: list[dict[str, Any]] = []
     for unit_id in sorted(expected.keys() | seen.keys(), key=str):

@@ -74,11 +74,8 @@ class CountyEventRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if self.views is not None and positions:
-            self.views.append_links(curs, stored_events, positions)
-            batch = kwargs.get("views")
-            if batch is not None:
-                self.views.apply_inline(curs, batch, positions)
+        if self.views is not None:
+            self.views.record_with_events(curs, stored_events, positions or [], kwargs.get("views"))
         return positions
 
 

@@ -40,11 +40,8 @@ class CountyEventRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
-        if self.views is not None and positions:
-            self.views.append_links(c, stored_events, positions)
-            batch = kwargs.get("views")
-            if batch is not None:
-                self.views.apply_inline(c, batch, positions)
+        if self.views is not None:
+            self.views.record_with_events(c, stored_events, positions or [], kwargs.get("views"))
         return positions
 
 

@@ -227,6 +227,17 @@ class StructureViewsSQL:
             marks = ", ".join(["%s"] * len(COLUMNS[table]))
             curs.executemany(self._sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({marks})"), rows)
 
+    def record_with_events(
+        self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None
+    ) -> None:
+        """What the county's recorder adds to the transaction that stored events:
+        their links in the chain, and the rows of the command that saved them."""
+        if not positions:
+            return
+        self.append_links(curs, stored, positions)
+        if batch is not None:
+            self.apply_inline(curs, batch, positions)
+
     # -- The chain ---------------------------------------------------------------
 
     def append_links(self, curs: Any, stored: Sequence[Any], positions: Sequence[int]) -> None:

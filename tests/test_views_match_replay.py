@@ -16,6 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from application.audit import FIELDS, replayed_facts
 from application.ledger import CommunitySpec, CountyLedger
 from application.replay import units_known_at
 from conftest import county_code
@@ -80,22 +81,8 @@ def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
         changes.append(receipt.change_id)
 
 
-def observed(unit: Any, day: date) -> dict[str, Any]:
-    facts = unit.facts_on(day)
-    population = facts.population
-    return {
-        "kind": unit.kind.value, "status": facts.status, "name": facts.name,
-        "parent_id": facts.parent_id, "federation_id": facts.federation_id,
-        "established_on": facts.established_on, "ceased_on": facts.ceased_on,
-        "households": population.households if population else None,
-        "floating": population.floating if population else None,
-    }
-
-
 def in_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: row[key] for key in (
-        "kind", "status", "name", "parent_id", "federation_id", "established_on",
-        "ceased_on", "households", "floating")}
+    return {key: row[key] for key in FIELDS}
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -117,7 +104,7 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
     for _ in range(4):
         known_at = data.draw(st.sampled_from(recorded_times), label="known_at")
         day = data.draw(DAYS | st.sampled_from([date(2009, 1, 1), date(2020, 1, 1)]), label="as_of")
-        replayed = {uid: observed(u, day) for uid, u in units_known_at(ledger, known_at).items()}
+        replayed = {uid: replayed_facts(u, day) for uid, u in units_known_at(ledger, known_at).items()}
         viewed = {row["unit_id"]: in_view(row) for row in
                   county.views.units_on(Moment(day, known_at), statuses=None)}
         assert viewed == replayed
