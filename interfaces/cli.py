@@ -275,8 +275,10 @@ def relay() -> None:
 @click.option("--stream", default="GRASSROOTS", show_default=True, help="JetStream stream name.")
 @click.option("--prefix", default="grassroots", show_default=True,
               help="Subjects are <prefix>.<county>.<event type>.")
+@click.option("--county", "counties", multiple=True,
+              help="Relay only these counties (repeatable; default: every onboarded county).")
 @with_appcontext
-def relay_nats(url: str, stream: str, prefix: str) -> None:
+def relay_nats(url: str, stream: str, prefix: str, counties: tuple[str, ...]) -> None:
     """Publish every county's events to NATS JetStream, resuming where it stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    asyncio.run(NatsRelay(_storage(), url, stream, prefix).run())
+    asyncio.run(NatsRelay(_storage(), url, stream, prefix, counties).run())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import nats
 import orjson
@@ -36,11 +36,16 @@ def tracking_name(code: str) -> str:
 
 
 class NatsRelay:
-    def __init__(self, storage: Storage, url: str, stream: str, prefix: str):
+    def __init__(self, storage: Storage, url: str, stream: str, prefix: str,
+                 counties: Sequence[str] = ()):
         self.storage = storage
         self.url = url
         self.stream = stream
         self.prefix = prefix
+        self.counties = list(counties)  # none named: every onboarded county
+
+    def _codes(self) -> list[str]:
+        return self.counties or [row["code"] for row in self.storage.directory.tenants(None, 1_000_000)]
 
     async def run(self, until: Callable[[], bool] = lambda: False) -> None:
         connection = await nats.connect(self.url)
@@ -52,8 +57,8 @@ class NatsRelay:
             ))
             while not until():
                 published = 0
-                for row in self.storage.directory.tenants(None, 1_000_000):
-                    published += await self._relay(jetstream, self.storage.county(row["code"]))
+                for code in self._codes():
+                    published += await self._relay(jetstream, self.storage.county(code))
                 if not published:
                     await asyncio.sleep(SWEEP_SECONDS)
         finally:
