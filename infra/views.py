@@ -9,6 +9,9 @@ An interval row holds while ``valid_from <= as_of < valid_to`` (effective
 dates) and ``recorded_from <= known_at < recorded_to`` (recorded times); a row
 no longer believed is closed by setting ``recorded_to``, never updated
 otherwise or deleted, so every earlier state of knowledge stays answerable.
+
+The same store keeps the hash chain over the county's events (``infra.chain``),
+written with them by the county's recorder through ``record_with_events``.
 """
 
 from __future__ import annotations
