@@ -8,7 +8,7 @@ writer loses cleanly with a ``Conflict`` and nothing is half-applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any, TypeVar
@@ -74,7 +74,7 @@ class BaselineUnit:
     id: UUID
     kind: UnitKind
     name: str
-    code: str
+    code: str | None
     parent_id: UUID | None = None
 
 
@@ -295,10 +295,6 @@ class CountyLedger(Application):
         return policy
 
     # -- Baseline import -------------------------------------------------------
-
-    def existing(self, ids: Iterable[UUID]) -> set[UUID]:
-        """Which of these aggregates are already recorded (one query each)."""
-        return {i for i in ids if self.recorder.select_events(i, limit=1)}
 
     def import_baseline(
         self, units: Sequence[BaselineUnit], effective_date: date, actor: str
