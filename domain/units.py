@@ -341,7 +341,7 @@ class Unit(Aggregate):
             return []
         starts = [BEGINNING, *self.boundaries()]
         segments: list[Segment] = []
-        for start, stop in zip(starts, [*starts[1:], END]):
+        for start, stop in zip(starts, [*starts[1:], END], strict=True):
             if start == stop:
                 continue
             facts = self.facts_on(start)

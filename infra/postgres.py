@@ -126,7 +126,7 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
             + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in columns)
             + ")"
         )
-        curs.execute(statement, [list(values) for values in zip(*rows)], prepare=True)
+        curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
 
     @contextmanager
     def _writing(self) -> Iterator[Any]:

@@ -249,7 +249,7 @@ class StructureViewsSQL:
         last = curs.fetchone()
         previous = bytes(last["link"]) if last else GENESIS
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
-                   for p, e in zip(positions, stored)]
+                   for p, e in zip(positions, stored, strict=True)]
         self._insert(curs, "chain", chain_links(previous, records))
 
     def links(self, page: int = 10_000) -> Iterator[tuple[int, bytes]]:

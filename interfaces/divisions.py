@@ -43,10 +43,10 @@ class Town:
 
 
 def _rows(path: Path) -> Iterator[dict[str, str]]:
-    raw = path.open("rb")
-    stream = gzip.open(raw) if path.suffix == ".gz" else raw
-    with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
-        yield from csv.DictReader(text)
+    with path.open("rb") as raw:
+        stream = gzip.open(raw) if path.suffix == ".gz" else raw
+        with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
+            yield from csv.DictReader(text)
 
 
 def unit_id(county: str, code: str) -> UUID:
