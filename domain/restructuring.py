@@ -125,6 +125,8 @@ CHANGES: dict[str, Callable[..., Unit]] = {
 
 def default_parent_id(villages: Sequence[Unit], stamp: Stamp) -> UUID:
     """The town a new community hangs under when the command names none."""
+    for village in villages:
+        village.require_village("H2", "a conversion, merger or federation")
     towns = {v.parent_on(stamp.effective_date) for v in villages}
     if len(towns) != 1:
         raise RuleRefused(

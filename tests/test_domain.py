@@ -115,3 +115,9 @@ def test_a_conversion_takes_exactly_one_village(town: Unit) -> None:
         restructuring.convert(villages, name="社区", code=None, parent=town,
                               stamp=stamp("2012-01-01"), plans_required=False)
     assert refused.value.rule == "H2"
+
+
+def test_a_structural_change_of_a_town_is_refused_before_looking_for_its_parent(town: Unit) -> None:
+    with pytest.raises(RuleRefused) as refused:
+        restructuring.default_parent_id([town], stamp("2012-01-01"))
+    assert refused.value.rule == "H2"
