@@ -108,10 +108,11 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events", "tracking")})
         self.sql_create_statements.extend(self.view_ddl())
 
-    def _before_and_tracked_sql(self) -> Any:
+    def _positions_sql(self) -> Any:
         return self._sql(
             "SELECT (SELECT MAX(notification_id) FROM {events} WHERE notification_id < %s), "
-            "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
+            "(SELECT notification_id FROM {tracking} WHERE application_name = %s), "
+            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"
         )
 
     def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:

@@ -71,10 +71,11 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
         self._init_views({n: n for n in (*TABLES, *INDEXES)})
         self.create_table_statements.extend(self.view_ddl())
 
-    def _before_and_tracked_sql(self) -> Any:
+    def _positions_sql(self) -> Any:
         return (
             "SELECT (SELECT MAX(rowid) FROM stored_events WHERE rowid < ?), "
-            "(SELECT notification_id FROM tracking WHERE application_name = ?)"
+            "(SELECT notification_id FROM tracking WHERE application_name = ?), "
+            "(SELECT link FROM chain ORDER BY position DESC LIMIT 1)"
         )
 
     @contextmanager

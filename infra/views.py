@@ -192,9 +192,8 @@ class StructureViewsSQL:
     def is_current(self) -> bool:
         """The views have every stored event (one query: the cheap check before a read)."""
         with self._reading(tuples=True) as curs:
-            curs.execute(self._before_and_tracked_sql(), (2**62, self.application_name))
-            head, tracked = _pair(curs.fetchone())
-        return (head or 0) <= (tracked or 0)
+            head, tracked, _ = self._positions(curs, 2**62)
+        return head <= tracked
 
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self._writing() as curs:
@@ -204,24 +203,16 @@ class StructureViewsSQL:
             self._write(curs, batch)
         return True
 
-    def apply_inline(self, curs: Any, batch: ViewBatch, positions: Sequence[int]) -> bool:
-        """In the transaction that stored a command's events: write the command's
-        rows if the views had every earlier event; otherwise leave it to catch-up.
-
-        No projection lock is needed: the events' table lock keeps other commands
-        out, and a catch-up still running has not yet tracked the position before
-        ours, so we would see a lag and leave the rows to it."""
-        curs.execute(self._before_and_tracked_sql(), (positions[0], self.application_name))
-        before, tracked = _pair(curs.fetchone())
-        if (before or 0) != (tracked or 0):
-            return False
-        self._write(curs, batch.resolve(positions))
-        batch.applied = True
-        return True
-
-    def _before_and_tracked_sql(self) -> Any:
-        """The last position stored before a given one, and the tracked position."""
+    def _positions_sql(self) -> Any:
+        """The last position stored before a given one, the tracked position, and
+        the last link of the chain: one query, one round trip."""
         raise NotImplementedError
+
+    def _positions(self, curs: Any, position: int) -> tuple[int, int, bytes]:
+        curs.execute(self._positions_sql(), (position, self.application_name))
+        row = curs.fetchone()
+        before, tracked, link = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+        return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
 
     def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows, in COLUMNS order, into one of the views' tables."""
@@ -233,24 +224,25 @@ class StructureViewsSQL:
     def record_with_events(
         self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None
     ) -> None:
-        """What the county's recorder adds to the transaction that stored events:
-        their links in the chain, and the rows of the command that saved them."""
+        """What the county's recorder adds to the transaction that stored events
+        (under the events' table lock): their links in the chain, and the rows of
+        the command that saved them — if the views had every earlier event;
+        otherwise those are left to catch-up.
+
+        No projection lock is needed: the events' table lock keeps other commands
+        out, and a catch-up still running has not yet tracked the position before
+        ours, so we would see a lag and leave the rows to it."""
         if not positions:
             return
-        self.append_links(curs, stored, positions)
-        if batch is not None:
-            self.apply_inline(curs, batch, positions)
-
-    # -- The chain ---------------------------------------------------------------
-
-    def append_links(self, curs: Any, stored: Sequence[Any], positions: Sequence[int]) -> None:
-        """Chain the events just stored, in their transaction (under the events' lock)."""
-        curs.execute(self._sql("SELECT link FROM {chain} ORDER BY position DESC LIMIT 1"))
-        last = curs.fetchone()
-        previous = bytes(last["link"]) if last else GENESIS
+        before, tracked, last_link = self._positions(curs, positions[0])
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
-        self._insert(curs, "chain", chain_links(previous, records))
+        self._insert(curs, "chain", chain_links(last_link, records))
+        if batch is not None and before == tracked:
+            self._write(curs, batch.resolve(positions))
+            batch.applied = True
+
+    # -- The chain ---------------------------------------------------------------
 
     def links(self, page: int = 10_000) -> Iterator[tuple[int, bytes]]:
         """The stored links, in position order."""
@@ -557,12 +549,6 @@ class StructureViewsSQL:
             (STILL_BELIEVED,),
         )
         return {r["code"] for r in rows}
-
-
-def _pair(row: Any) -> tuple[Any, Any]:
-    """The two columns of a row, whichever row type the cursor gives."""
-    values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-    return values[0], values[1]
 
 
 def _json(value: Any) -> str:
