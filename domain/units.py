@@ -3,7 +3,7 @@
 Every fact about a unit is dated by its effective date; the aggregate keeps all
 of them, including those effective later than a new command's date, so every
 command is checked against the unit's whole history (H1, H4) right here, where
-the invariants live. ``state_on(day)`` answers what the unit was on a date and
+the invariants live. ``facts_on(day)`` answers what the unit was on a date and
 ``segments()`` cuts the timeline into the intervals the read views store.
 """
 
@@ -81,16 +81,6 @@ class Facts:
 class Segment:
     valid_from: date
     valid_to: date
-    facts: Facts
-
-
-@dataclass(frozen=True)
-class UnitState:
-    """A unit as it stood on one date."""
-
-    id: UUID
-    kind: UnitKind
-    code: str | None
     facts: Facts
 
 
@@ -291,9 +281,6 @@ class Unit(Aggregate):
                 return membership
         raise LookupError(other_id)
 
-    def members_on(self, day: date) -> list[UUID]:
-        return [m.other_id for m in self.memberships if m.holds_on(day)]
-
     def plan_on(self, day: date) -> Placement | None:
         """The plan (规划) that places this village on ``day``."""
         entry = entry_on(self.placements, day)
@@ -312,14 +299,6 @@ class Unit(Aggregate):
             federation_id=membership.other_id if membership else None,
             plan_id=placement.value.plan_id if placement else None,
             population=self.population_on(day) if status == ACTIVE else None,
-        )
-
-    def state_on(self, day: date) -> UnitState:
-        return UnitState(
-            id=self.id,
-            kind=self.kind,
-            code=self.code,
-            facts=self.facts_on(day),
         )
 
     def boundaries(self) -> list[date]:

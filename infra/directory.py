@@ -110,10 +110,6 @@ class TenantDirectory:
             (after or "", limit),
         )
 
-    def tenants_of_city(self, city_code: str) -> list[str]:
-        rows = self._select("SELECT code FROM {tenants} WHERE city_code = %s ORDER BY code", (city_code,))
-        return [r["code"] for r in rows]
-
     # -- Keys ----------------------------------------------------------------
 
     def issue_key(

@@ -33,7 +33,7 @@ def test_the_timeline_answers_each_date(town: Unit) -> None:
     village = establish(UnitKind.VILLAGE, "甲村", town)
     village.rename("甲新村", stamp("2012-01-01"))
     village.record_population(Population(420, None, 2100), stamp("2013-01-01"))
-    assert village.state_on(date(2009, 12, 31)).facts.status == "planned"
+    assert village.facts_on(date(2009, 12, 31)).status == "planned"
     assert village.name_on(date(2011, 12, 31)) == "甲村"
     assert village.name_on(date(2012, 1, 1)) == "甲新村"
     assert village.population_on(date(2012, 12, 31)) is None
@@ -78,7 +78,7 @@ def test_a_village_belongs_to_one_federation_at_a_time(town: Unit) -> None:
     villages = [establish(UnitKind.VILLAGE, n, town) for n in ("甲村", "乙村", "丙村")]
     federation = restructuring.federate(villages[:2], name="联居", code=None, parent=town,
                                         stamp=stamp("2012-01-01"), plans_required=False)
-    assert federation.members_on(date(2012, 1, 1)) == [villages[0].id, villages[1].id]
+    assert [m.other_id for m in federation.memberships] == [villages[0].id, villages[1].id]
     other = restructuring.federate([villages[2], establish(UnitKind.VILLAGE, "丁村", town)],
                                    name="另一联居", code=None, parent=town,
                                    stamp=stamp("2012-01-01"), plans_required=False)

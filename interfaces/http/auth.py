@@ -115,12 +115,3 @@ def install(app: Flask) -> None:
         code = (request.view_args or {}).get("code")
         if code is not None:
             _require_county_scope(code)
-
-
-def require_city(city_code: str) -> Principal:
-    who = principal()
-    if who.is_operator:
-        return who
-    if who.role != "city" or who.city_code != city_code:
-        raise Problem(404, "Not Found", f"no city {city_code}")
-    return who
