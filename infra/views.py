@@ -374,7 +374,29 @@ class StructureViewsSQL:
         if limit is not None:
             template += " LIMIT %s"
             params.append(limit)
-        return [self._unit_row(r) for r in self._query(template, params)]
+        with self._reading() as curs:
+            rows = [self._unit_row(r) for r in self._rows(curs, template, params)]
+            self._attach_members(curs, rows, moment)
+        return rows
+
+    def _attach_members(self, curs: Any, rows: list[dict[str, Any]], moment: Moment) -> None:
+        """Give each federation among the rows its member villages on the date (one query)."""
+        federations = {row["unit_id"]: row for row in rows if row["kind"] == "federation"}
+        if not federations:
+            return
+        for row in federations.values():
+            row["member_ids"], row["members"] = [], []
+        marks = ", ".join(["%s"] * len(federations))
+        members = self._rows(
+            curs,
+            "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
+            f"WHERE federation_id IN ({marks}) AND {CURRENT} ORDER BY unit_id",
+            (*federations, *moment.params()),
+        )
+        for member in members:
+            federation = federations[self.dialect.uuid(member["federation_id"])]
+            federation["member_ids"].append(self.dialect.uuid(member["unit_id"]))
+            federation["members"].append(member)
 
     def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
         """(id, kind, name, parent_id) of every unit active on the date, lean and
@@ -401,15 +423,7 @@ class StructureViewsSQL:
             if not rows:
                 return None
             unit = self._unit_row(rows[0])
-            if unit["kind"] == "federation":
-                members = self._rows(
-                    curs,
-                    "SELECT unit_id, households, residents, floating FROM {units} "
-                    f"WHERE federation_id = %s AND {CURRENT} ORDER BY unit_id",
-                    (unit_id, *moment.params()),
-                )
-                unit["member_ids"] = [self.dialect.uuid(m["unit_id"]) for m in members]
-                unit["members"] = members
+            self._attach_members(curs, [unit], moment)
             return unit
 
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:

@@ -102,3 +102,17 @@ def test_units_are_listed_by_kind_parent_name_and_in_pages(county: Client) -> No
     everything = {u["name"]: u["status"] for u in
                   county.ok(county.get("units", kind="town", status="all"), 200)["items"]}
     assert active == {"镇"} and everything == {"镇": "active", "后来镇": "planned"}
+
+
+def test_a_federation_in_a_list_shows_its_members_and_their_population(county: Client) -> None:
+    county.ok(county.patch("policy", {"plans_required": False}), 200)
+    town = county.unit("town", "镇")
+    a, b = county.unit("village", "甲村", town), county.unit("village", "乙村", town)
+    for village in (a, b):
+        county.ok(county.post(f"units/{village}/population", {
+            "effective_date": "2011-01-01", "households": 100, "floating": 10}))
+    county.ok(county.post("changes", {"type": "federation", "effective_date": "2012-01-01",
+                                      "village_ids": [a, b], "federation": {"name": "联居"}}))
+    [listed] = county.ok(county.get("units", kind="federation", as_of="2012-06-01"), 200)["items"]
+    assert sorted(listed["member_ids"]) == sorted([a, b])
+    assert listed["population"]["households"] == 200
