@@ -33,7 +33,9 @@ async def _stream_messages(stream: str) -> list[tuple[str, dict[str, str]]]:
     try:
         jetstream = connection.jetstream()
         state = (await jetstream.stream_info(stream)).state
-        messages = []
+        messages: list[tuple[str, dict[str, str]]] = []
+        if state.messages == 0:  # created, nothing published yet: first_seq is 0, not a message
+            return messages
         for sequence in range(state.first_seq, state.last_seq + 1):
             message = await jetstream.get_msg(stream, sequence)
             messages.append((message.subject, dict(message.headers or {})))
