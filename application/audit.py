@@ -6,7 +6,7 @@ this rebuilds the same from the events (``replay``) and lists each difference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -14,10 +14,15 @@ from uuid import UUID
 
 from application.ledger import CountyLedger
 from application.replay import replay
+from domain.bodies import Body
 
 # The facts of a unit that the views show, as the replay computes them.
 FIELDS = ("kind", "status", "name", "parent_id", "federation_id", "established_on",
           "ceased_on", "households", "residents", "floating")
+# The rows of the bodies and posts views on a date, as the replay computes them.
+BODY_FIELDS = ("body_id", "unit_id", "type", "name")
+POST_FIELDS = ("post_id", "body_id", "person_id", "role", "full_time", "concurrent",
+               "since", "until")
 
 
 @dataclass(frozen=True)
@@ -45,16 +50,37 @@ def replayed_facts(unit: Any, day: date) -> dict[str, Any]:
     }
 
 
+def replayed_staffing(bodies: Iterable[Body], day: date) -> tuple[set[tuple[Any, ...]],
+                                                                  set[tuple[Any, ...]]]:
+    """The bodies existing on a date and the posts held then, shaped as
+    ``BODY_FIELDS`` and ``POST_FIELDS``."""
+    existing = [b for b in bodies if b.exists_on(day)]
+    return (
+        {(b.id, b.unit_id, b.type.value, b.name) for b in existing},
+        {(p.post_id, b.id, p.person_id, p.role.value, p.full_time, p.concurrent, p.since,
+          p.until) for b in existing for p in b.posts_on(day)},
+    )
+
+
+def _compare(view: str, fields: Sequence[str], seen: set[tuple[Any, ...]],
+             expected: set[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [{"view": view, "row": dict(zip(fields, row, strict=True)), "problem": problem}
+            for rows, problem in ((expected - seen, "missing from the view"),
+                                  (seen - expected, "not in the events"))
+            for row in sorted(rows, key=str)]
+
+
 def audit_replay(
     ledger: CountyLedger,
     as_of: date,
     known_at: datetime,
     view_units: Iterable[dict[str, Any]],
     view_lineage: Iterable[tuple[UUID, UUID, UUID]],
+    view_staffing: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]],
     on_page: Callable[[int], None] | None = None,
 ) -> ReplayReport:
-    """Compare the views' units and lineage on ``as_of`` (as known at ``known_at``)
-    with the state rebuilt from the events recorded up to ``known_at``."""
+    """Compare the views' units, lineage, bodies and posts on ``as_of`` (as known
+    at ``known_at``) with the state rebuilt from the events recorded up to ``known_at``."""
     replayed = replay(ledger, known_at, on_page)
     expected = {uid: replayed_facts(u, as_of) for uid, u in replayed.existing_units().items()}
     seen = {row["unit_id"]: {f: row[f] for f in FIELDS} for row in view_units}
@@ -78,4 +104,7 @@ def audit_replay(
                     for edge in sorted(replayed_edges - viewed_edges, key=str)]
     differences += [{"view": "lineage", "edge": edge, "problem": "not in the events"}
                     for edge in sorted(viewed_edges - replayed_edges, key=str)]
+    bodies, posts = replayed_staffing(replayed.bodies.values(), as_of)
+    differences += _compare("bodies", BODY_FIELDS, view_staffing[0], bodies)
+    differences += _compare("posts", POST_FIELDS, view_staffing[1], posts)
     return ReplayReport(replayed.events, len(expected), differences)

@@ -19,7 +19,9 @@ from eventsourcing.utils import get_topic
 
 from application.ledger import CountyLedger
 from application.projection import snake_case
+from domain.bodies import Body
 from domain.changes import Change
+from domain.people import Person
 from domain.plans import Plan
 from domain.policy import Policy
 from domain.units import Unit
@@ -32,7 +34,7 @@ _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_top
 class FeedEvent:
     position: int
     type: str  # e.g. "unit.renamed", "change.recorded"
-    subject: UUID  # the unit, change, plan or policy the event belongs to
+    subject: UUID  # the unit, change, plan, policy, body or person the event belongs to
     recorded_at: datetime
     effective_date: date | None
     data: dict[str, Any]
@@ -49,7 +51,7 @@ def feed_types() -> dict[str, str]:
     """Every event type of the feed, with the library's topic for its class."""
     return {
         feed_type(value): get_topic(value)
-        for aggregate in (Unit, Change, Plan, Policy)
+        for aggregate in (Unit, Change, Plan, Policy, Body, Person)
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, Aggregate.Event)
         # The library gives every aggregate a base Event and a default Created;

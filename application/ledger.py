@@ -8,20 +8,36 @@ writer loses cleanly with a ``Conflict`` and nothing is half-applied.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    Transcoding,
+)
 
+from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from domain import restructuring
+from domain.bodies import (
+    FOUNDING_BODIES,
+    LEADING_PARTY_BODIES,
+    Appointment,
+    Body,
+    BodyType,
+    Role,
+    require_social_work_leadership,
+)
 from domain.changes import Authority, Change, ChangeType
 from domain.kinds import UnitKind
+from domain.people import Person, Rank, Source
 from domain.plans import Plan
 from domain.policy import POLICY_ID, Policy
 from domain.rules import Conflict, NotFound
@@ -78,21 +94,48 @@ class BaselineUnit:
     parent_id: UUID | None = None
 
 
+class Lookups(Protocol):
+    """What the ledger asks the read views (brought up to date first) to find the
+    aggregates a command touches; wired in by the composition root."""
+
+    def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
+        """Units under ``unit_id`` on or after ``day`` (H4 on dissolution)."""
+
+    def bodies_of(self, unit_id: UUID) -> list[UUID]:
+        """Every body ever established in the unit."""
+
+    def body_of_post(self, post_id: UUID) -> UUID | None: ...
+
+
 class CountyLedger(Application):
     """The event-sourced ledger of one county (tenant): 县/市/区 by its 6-digit code."""
+
+    lookups: Lookups
 
     def __init__(self, county: str, env: dict[str, str] | None = None):
         # The library names tables and scopes settings after the application name.
         self.name = f"t{county}"
         self.county = county
-        # Reports whether a unit still has units under it after a date (H4 on
-        # dissolution); the read views answer it, wired in by the composition root.
-        self.children_after: Callable[[UUID, date], list[UUID]] = lambda _u, _d: []
         super().__init__(env)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=PersonalDataMapper
+        )
+
+    @property
+    def personal_keys(self) -> PersonalKeys:
+        assert isinstance(self.mapper, PersonalDataMapper)
+        return self.mapper.keys
+
+    @personal_keys.setter
+    def personal_keys(self, keys: PersonalKeys) -> None:
+        assert isinstance(self.mapper, PersonalDataMapper)
+        self.mapper.keys = keys
 
     # -- Units -------------------------------------------------------------
 
@@ -147,7 +190,7 @@ class CountyLedger(Application):
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
         unit = self._unit(unit_id)
-        children = self.children_after(unit_id, effective_date)
+        children = self.lookups.children_after(unit_id, effective_date)
         if children:
             raise Conflict(
                 "H4",
@@ -155,7 +198,8 @@ class CountyLedger(Application):
                 f"under it on or after {effective_date}; move or dissolve them first",
             )
         unit.cease("dissolution", stamp)
-        return self._commit(stamp, ChangeType.DISSOLUTION, authority, [unit])
+        bodies = self._wind_up([unit], stamp)
+        return self._commit(stamp, ChangeType.DISSOLUTION, authority, [unit, *bodies])
 
     def record_population(
         self, unit_id: UUID, population: Population, effective_date: date, actor: str
@@ -233,9 +277,26 @@ class CountyLedger(Application):
             stamp=stamp,
             plans_required=self.policy().plans_required,
         )
+        founded = [Body.establish(type=body_type, unit=created, name=None, attributes={},
+                                  stamp=stamp)
+                   for body_type in FOUNDING_BODIES[created.kind]]
+        ceased = [v for v in villages if v.ceased_on == stamp.effective_date]
+        wound_up = self._wind_up(ceased, stamp)
         return self._commit(
-            stamp, change_type, authority, [created, *villages], created=[created.id]
+            stamp, change_type, authority, [created, *villages, *founded, *wound_up],
+            created=[created.id],
         )
+
+    def _wind_up(self, ceasing: Sequence[Unit], stamp: Stamp) -> list[Body]:
+        """The bodies of units that cease: their posts end and they are abolished."""
+        wound_up = []
+        for unit in ceasing:
+            for body in self._bodies(self.lookups.bodies_of(unit.id)):
+                if not body.is_void and (body.abolished_on is None
+                                         or body.abolished_on > stamp.effective_date):
+                    body.wind_up(stamp)
+                    wound_up.append(body)
+        return wound_up
 
     def join_federation(
         self, *, federation_id: UUID, village_id: UUID, effective_date: date, actor: str,
@@ -265,19 +326,131 @@ class CountyLedger(Application):
         change = self.change(change_id)
         stamp = self._stamp(change.effective_date, actor)
         units = self._units(change.units)
-        dependents = {d for unit in units for d in unit.dependents(change_id)}
-        for created in change.created_unit_ids:  # units that hang under a unit it created
+        bodies = self._bodies(change.body_ids)
+        dependents = {d for a in (*units, *bodies) for d in a.dependents(change_id)}
+        for created in change.created_unit_ids:
+            # Units that hang under a unit it created, and bodies established in one
+            # (other than those the change founded with it).
             dependents.update(self._unit(child).established_by
-                              for child in self.children_after(created, date.min))
+                              for child in self.lookups.children_after(created, date.min))
+            dependents.update(body.established_by
+                              for body in self._bodies(self.lookups.bodies_of(created))
+                              if body.id not in change.body_ids and not body.is_void)
         if dependents:
             raise Conflict(
                 None, f"later changes build on change {change_id}; retract them first", dependents
             )
         change.retract(retraction_id=stamp.change_id, reason=reason, actor=actor,
                        recorded_at=stamp.recorded_at)
-        for unit in units:
-            unit.retract(change_id, stamp)
-        return self._commit(stamp, ChangeType.RETRACTION, None, [change, *units])
+        for aggregate in (*units, *bodies):
+            aggregate.retract(change_id, stamp)
+        return self._commit(stamp, ChangeType.RETRACTION, None, [change, *units, *bodies])
+
+    # -- Bodies, people and posts ---------------------------------------------
+
+    def establish_body(
+        self, *, unit_id: UUID, body_type: BodyType, name: str | None,
+        attributes: dict[str, Any], effective_date: date, actor: str,
+        authority: Authority | None = None,
+    ) -> Receipt:
+        stamp = self._stamp(effective_date, actor)
+        body = Body.establish(type=body_type, unit=self._unit(unit_id), name=name,
+                              attributes=attributes, stamp=stamp)
+        return self._commit(stamp, ChangeType.BODY_ESTABLISHMENT, authority, [body],
+                            made=body.id)
+
+    def abolish_body(
+        self, body_id: UUID, effective_date: date, actor: str, authority: Authority | None = None,
+    ) -> Receipt:
+        stamp = self._stamp(effective_date, actor)
+        body = self.body(body_id)
+        body.abolish(stamp)
+        return self._commit(stamp, ChangeType.BODY_ABOLITION, authority, [body])
+
+    def register_person(self, *, name: str, rank: Rank, source: Source) -> Person:
+        person = Person.register(name=name, rank=rank, source=source)
+        # The key first, in its own transaction: a save that fails leaves an
+        # unused key, never a sealed name without one.
+        self.personal_keys.create(person.id)
+        self._save(person)
+        return person
+
+    def person(self, person_id: UUID) -> Person:
+        return self._get(person_id, Person, "person")
+
+    def erase_person(self, person_id: UUID, actor: str) -> Person:
+        """Erase a person's personal data (删除个人信息): the key that seals it is
+        destroyed in the transaction that records the erasure."""
+        person = self.person(person_id)
+        person.erase(actor)
+        self._save(person)
+        return person
+
+    def appoint(
+        self, *, body_id: UUID, appointment: Appointment, effective_date: date, actor: str,
+        authority: Authority | None = None,
+    ) -> Receipt:
+        """任职: a person starts holding a post in a body."""
+        stamp = self._stamp(effective_date, actor)
+        body = self.body(body_id)
+        post_id = self._start_post(body, appointment, stamp)
+        return self._commit(stamp, ChangeType.APPOINTMENT, authority, [body], made=post_id)
+
+    def end_post(
+        self, *, post_id: UUID, effective_date: date, reason: str | None,
+        consent: dict[str, Any] | None, actor: str, authority: Authority | None = None,
+    ) -> Receipt:
+        """免职: the effective date is the first day the post is no longer held."""
+        stamp = self._stamp(effective_date, actor)
+        body = self._body_of_post(post_id)
+        body.end_post(post_id, stamp, reason, consent)
+        return self._commit(stamp, ChangeType.POST_END, authority, [body])
+
+    def reassign(
+        self, *, post_id: UUID, to_body_id: UUID, role: Role, effective_date: date,
+        actor: str, full_time: bool | None = None, concurrent: bool | None = None,
+        consent: dict[str, Any] | None = None, authority: Authority | None = None,
+    ) -> Receipt:
+        """调任: one post ends and the next begins on the same date, in one change,
+        so no date shows the person in both or in neither."""
+        stamp = self._stamp(effective_date, actor)
+        source = self._body_of_post(post_id)
+        ended = source.end_post(post_id, stamp, "reassigned", consent)
+        target = source if to_body_id == source.id else self.body(to_body_id)
+        appointment = Appointment(
+            person_id=ended.person_id, role=role,
+            full_time=ended.full_time if full_time is None else full_time,
+            concurrent=ended.concurrent if concurrent is None else concurrent,
+            consent=consent,
+        )
+        new_post = self._start_post(target, appointment, stamp)
+        bodies = [source] if target is source else [source, target]
+        return self._commit(stamp, ChangeType.REASSIGNMENT, authority, bodies, made=new_post)
+
+    def _start_post(self, body: Body, appointment: Appointment, stamp: Stamp) -> UUID:
+        person = self.person(appointment.person_id)
+        if person.erased:
+            raise Conflict(None, f"person {person.id} is erased and cannot be appointed")
+        require_social_work_leadership(
+            body, appointment, stamp.effective_date,
+            party_bodies=lambda: [b for b in self._bodies(self.lookups.bodies_of(body.unit_id))
+                                  if b.type in LEADING_PARTY_BODIES],
+        )
+        post_id = uuid4()
+        body.appoint(appointment, post_id, stamp)
+        return post_id
+
+    def body(self, body_id: UUID) -> Body:
+        return self._get(body_id, Body, "body")
+
+    def _bodies(self, body_ids: Sequence[UUID]) -> list[Body]:
+        return [self.body(b) for b in body_ids]
+
+    def _body_of_post(self, post_id: UUID) -> Body:
+        body_id = self.lookups.body_of_post(post_id)
+        if body_id is None:
+            raise NotFound("post", post_id)
+        return self.body(body_id)
 
     # -- Policy --------------------------------------------------------------
 
@@ -363,6 +536,7 @@ class CountyLedger(Application):
     ) -> Receipt:
         new = set(created)
         affected = [a.id for a in aggregates if isinstance(a, Unit) and a.id not in new]
+        bodies = [a.id for a in aggregates if isinstance(a, Body)]
         change = Change.record(
             change_id=stamp.change_id,
             type=change_type,
@@ -372,6 +546,7 @@ class CountyLedger(Application):
             authority=authority,
             created_unit_ids=list(created),
             affected_unit_ids=affected,
+            body_ids=bodies,
         )
         position, views_current = self._save(change, *aggregates)
         return Receipt(

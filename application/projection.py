@@ -21,15 +21,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, Notification
 
+from domain.bodies import Body, Post
 from domain.changes import Change, ChangeType
+from domain.people import Person
 from domain.units import Segment, Unit
 
 BATCH = 500
@@ -45,6 +47,48 @@ class UnitRewrite:
     recorded_at: datetime
     segments: list[Segment]
     is_new: bool  # nothing to close: the unit's first rows
+
+
+@dataclass(frozen=True)
+class BodyState:
+    """A body's own facts, as its row in the bodies view shows them."""
+
+    unit_id: UUID
+    type: str
+    name: str
+    attributes: dict[str, Any]
+    established_on: date
+    abolished_on: date | None
+    valid_to: date
+
+
+@dataclass(frozen=True)
+class BodyRewrite:
+    """A body's interval and the posts an event touched, believed from ``recorded_at``.
+
+    Only the touched posts are rewritten: a body of 2,000 posts costs one row
+    per appointment, not 2,000. The facts are copied when the rewrite is made:
+    the catch-up path folds later events into the same aggregate.
+    """
+
+    body_id: UUID
+    recorded_at: datetime
+    is_new: bool
+    body_changed: bool  # established, abolished or retracted: its own row is rewritten
+    body: BodyState | None  # None when the body is void (its establishment retracted)
+    posts: dict[UUID, Post | None]  # the touched posts; None: withdrawn by a retraction
+
+
+@dataclass(frozen=True)
+class PersonEntry:
+    """A person as the people view shows them: their name until erased."""
+
+    person_id: UUID
+    name: str | None
+    rank: str
+    source: str
+    registered_at: datetime
+    erased_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -113,6 +157,11 @@ class ViewBatch:
     changes: list[ChangeEntry] = field(default_factory=list)
     lineage: list[LineageEdge] = field(default_factory=list)
     retractions: list[ChangeRetraction] = field(default_factory=list)
+    bodies: list[BodyRewrite] = field(default_factory=list)
+    people: list[PersonEntry] = field(default_factory=list)
+    # Keys to destroy in the events' own transaction, whether or not the views
+    # are written with it: erasure does not wait for a catch-up.
+    shredded: list[UUID] = field(default_factory=list)
     applied: bool = False  # set when the recorder wrote it with its events
 
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
@@ -123,6 +172,9 @@ class ViewBatch:
             changes=[replace(c, position=positions[c.position]) for c in self.changes],
             lineage=self.lineage,
             retractions=self.retractions,
+            bodies=self.bodies,
+            people=self.people,
+            shredded=self.shredded,
         )
 
 
@@ -205,6 +257,42 @@ def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
             ))
 
 
+def _body_rewrite(body: Body, events: Sequence[Body.Event]) -> BodyRewrite:
+    """What a save's (or one recorded moment's) events of a body change in its rows."""
+    touched: set[UUID] = set()
+    body_changed = False
+    for event in events:
+        if isinstance(event, (Body.PostStarted, Body.PostEnded)):
+            touched.add(event.post_id)
+        elif isinstance(event, Body.Retracted):
+            body_changed = True
+            touched.update(body.withdrawn.get(event.retracted_change_id, []))
+        else:
+            body_changed = True
+    state = None if body.is_void else BodyState(
+        body.unit_id, body.type.value, body.name, dict(body.attributes), body.established_on,
+        body.abolished_on, body.valid_to)
+    posts = {p: body.posts.get(p) for p in sorted(touched, key=str)}
+    return BodyRewrite(
+        body_id=body.id,
+        recorded_at=events[-1].timestamp,
+        is_new=events[0].originator_version == Body.INITIAL_VERSION,
+        body_changed=body_changed,
+        body=state,
+        posts={p: replace(post) if post else None for p, post in posts.items()},
+    )
+
+
+def _person(event: Person.Registered | Person.Erased, person: Person, batch: ViewBatch) -> None:
+    if isinstance(event, Person.Erased):
+        batch.shredded.append(person.id)
+    batch.people.append(PersonEntry(
+        person_id=person.id, name=person.name, rank=person.rank.value,
+        source=person.source.value, registered_at=person.created_on,
+        erased_at=event.timestamp if isinstance(event, Person.Erased) else None,
+    ))
+
+
 def _retraction(event: Change.Retracted, batch: ViewBatch) -> None:
     batch.retractions.append(ChangeRetraction(
         event.originator_id, event.retraction_id, event.reason, event.timestamp))
@@ -227,9 +315,13 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
                 aggregate, events[-1].timestamp,
                 is_new=events[0].originator_version == Unit.INITIAL_VERSION,
             ))
+        if isinstance(aggregate, Body) and events:
+            batch.bodies.append(_body_rewrite(aggregate, events))
         for event in events:
             if isinstance(event, Unit.Event):
                 batch.history.append(_history(index, event, aggregate))
+            elif isinstance(event, (Person.Registered, Person.Erased)):
+                _person(event, aggregate, batch)
             elif isinstance(event, Change.Recorded):
                 _change(index, event, units.__getitem__, batch)
             elif isinstance(event, Change.Retracted):
@@ -241,10 +333,10 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
 class StructureProjection:
     """Folds stored notifications into view rows (the catch-up path)."""
 
-    def __init__(self, mapper: Mapper, get_unit: Callable[..., Any]):
+    def __init__(self, mapper: Mapper, get_aggregate: Callable[..., Any]):
         self.mapper = mapper
-        self.get_unit = get_unit  # the repository's get(id, version=None)
-        self.units: dict[UUID, Unit] = {}
+        self.get_aggregate = get_aggregate  # the repository's get(id, version=None)
+        self.aggregates: dict[UUID, Any] = {}
 
     def translate(self, notifications: Sequence[Notification]) -> ViewBatch:
         batch = ViewBatch(last_position=notifications[-1].id)
@@ -260,26 +352,33 @@ class StructureProjection:
                     is_new = batch.rewrites.pop().is_new
                 batch.rewrites.append(_rewrite(unit, event.timestamp, is_new=is_new))
                 batch.history.append(_history(notification.id, event, unit))
+            elif isinstance(event, Body.Event):
+                body = self._fold(event)
+                batch.bodies.append(_body_rewrite(body, [event]))
+            elif isinstance(event, (Person.Registered, Person.Erased)):
+                _person(event, self._fold(event), batch)
             elif isinstance(event, Change.Recorded):
                 _change(notification.id, event, self._unit, batch)
             elif isinstance(event, Change.Retracted):
                 _retraction(event, batch)
         return batch
 
-    def _fold(self, event: Unit.Event) -> Unit:
-        before = self.units.get(event.originator_id)
-        if event.originator_version == Unit.INITIAL_VERSION:
+    def _fold(self, event: Any) -> Any:
+        """The event's aggregate just after it, from the one before (kept from the
+        previous event of the batch, or loaded at that version)."""
+        before = self.aggregates.get(event.originator_id)
+        if event.originator_version == Aggregate.INITIAL_VERSION:
             before = None
         elif before is None or before.version != event.originator_version - 1:
-            before = self.get_unit(event.originator_id, version=event.originator_version - 1)
-        unit = event.mutate(before)
-        assert isinstance(unit, Unit)
-        self.units[unit.id] = unit
-        return unit
+            before = self.get_aggregate(event.originator_id,
+                                        version=event.originator_version - 1)
+        aggregate = event.mutate(before)
+        self.aggregates[aggregate.id] = aggregate
+        return aggregate
 
     def _unit(self, unit_id: UUID) -> Unit:
-        unit = self.units.get(unit_id)
-        return unit if unit is not None else self.get_unit(unit_id)
+        unit = self.aggregates.get(unit_id)
+        return unit if unit is not None else self.get_aggregate(unit_id)
 
 
 class Ledger(Protocol):

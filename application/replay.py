@@ -1,8 +1,9 @@
 """The structure rebuilt from the events alone, with no read view involved.
 
-Auditors (and the tests) compare the read views with this: every unit folded
-from the events recorded up to ``known_at``, then asked for its state on a
-date; and the successions (lineage) that conversions and mergers recorded.
+Auditors (and the tests) compare the read views with this: every unit and
+body folded from the events recorded up to ``known_at``, then asked for its
+state on a date; and the successions (lineage) that conversions and mergers
+recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from application.ledger import CountyLedger
+from domain.bodies import Body
 from domain.changes import Change, ChangeType
 from domain.units import Unit
 
@@ -32,6 +34,7 @@ class Succession:
 @dataclass
 class Replayed:
     units: dict[UUID, Unit] = field(default_factory=dict)
+    bodies: dict[UUID, Body] = field(default_factory=dict)
     successions: list[Succession] = field(default_factory=list)
     retracted: set[UUID] = field(default_factory=set)
     events: int = 0
@@ -66,6 +69,10 @@ def replay(
                 unit = event.mutate(replayed.units.get(event.originator_id))
                 assert isinstance(unit, Unit)
                 replayed.units[unit.id] = unit
+            elif isinstance(event, Body.Event):
+                body = event.mutate(replayed.bodies.get(event.originator_id))
+                assert isinstance(body, Body)
+                replayed.bodies[body.id] = body
             elif isinstance(event, Change.Recorded) and event.type in ChangeType.SUCCESSIONS:
                 replayed.successions.extend(
                     Succession(p, s, event.originator_id, event.effective_date)
@@ -77,7 +84,3 @@ def replay(
         if on_page is not None:
             on_page(len(notifications))
 
-
-def units_known_at(ledger: CountyLedger, known_at: datetime) -> dict[UUID, Unit]:
-    """Every unit as the ledger knew it at ``known_at``."""
-    return replay(ledger, known_at).existing_units()

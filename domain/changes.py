@@ -1,7 +1,7 @@
 """The record of one structural change (变更): its type, date, authority and reach.
 
 Every write that changes the structure saves one ``Change`` together with the
-unit events it caused, in one transaction; its id is the ``change_id`` every
+unit and body events it caused, in one transaction; its id is the ``change_id`` every
 one of those events carries, and the lineage (predecessors → successors) of a
 conversion or merger is read from it.
 """
@@ -31,6 +31,11 @@ class ChangeType:
     FEDERATION_JOIN = "federation_join"
     FEDERATION_LEAVE = "federation_leave"
     IMPORT = "import"
+    BODY_ESTABLISHMENT = "body_establishment"
+    BODY_ABOLITION = "body_abolition"
+    APPOINTMENT = "appointment"  # 任职
+    POST_END = "post_end"  # 免职
+    REASSIGNMENT = "reassignment"  # 调任: one post ends, another starts, same day
     RETRACTION = "retraction"  # 撤销: a change recorded by mistake no longer applies
 
     # Changes whose created units succeed the units they ended (lineage).
@@ -57,6 +62,13 @@ class Change(Aggregate):
         authority: dict[str, Any] | None
         created_unit_ids: list[UUID]
         affected_unit_ids: list[UUID]
+        body_ids: list[UUID]  # the bodies it established or changed (since version 2)
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["body_ids"] = []
 
     def __init__(
         self,
@@ -66,6 +78,7 @@ class Change(Aggregate):
         authority: dict[str, Any] | None,
         created_unit_ids: list[UUID],
         affected_unit_ids: list[UUID],
+        body_ids: list[UUID],
     ):
         self.type = type
         self.effective_date = effective_date
@@ -73,6 +86,7 @@ class Change(Aggregate):
         self.authority = authority
         self.created_unit_ids = list(created_unit_ids)
         self.affected_unit_ids = list(affected_unit_ids)
+        self.body_ids = list(body_ids)
         self.retracted_by: UUID | None = None
 
     class Retracted(Aggregate.Event):
@@ -110,6 +124,7 @@ class Change(Aggregate):
         authority: Authority | None,
         created_unit_ids: list[UUID],
         affected_unit_ids: list[UUID],
+        body_ids: list[UUID],
     ) -> Change:
         return cls._create(
             cls.Recorded,
@@ -120,6 +135,7 @@ class Change(Aggregate):
             authority=authority.as_dict() if authority else None,
             created_unit_ids=created_unit_ids,
             affected_unit_ids=affected_unit_ids,
+            body_ids=body_ids,
             timestamp=recorded_at,
         )
 

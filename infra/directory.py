@@ -29,9 +29,11 @@ DDL = [
         scope {text} NOT NULL, idem_key {text} NOT NULL, request_hash {text} NOT NULL,
         status {int}, body {text}, created_at {ts} NOT NULL,
         PRIMARY KEY (scope, idem_key))""",
+    # The version of the counties' tables, so start-up adds what a release brought.
+    """CREATE TABLE IF NOT EXISTS {schema} (version {int} NOT NULL)""",
 ]
 NAMES = {"tenants": "platform_tenants", "keys": "platform_keys",
-         "idempotency": "platform_idempotency"}
+         "idempotency": "platform_idempotency", "schema": "platform_schema"}
 
 
 class TenantExists(Exception):
@@ -85,7 +87,19 @@ class TenantDirectory:
             for statement in DDL:
                 curs.execute(self.sql(statement))
 
+    def schema_version(self) -> int:
+        rows = self._select("SELECT MAX(version) AS version FROM {schema}")
+        return int(rows[0]["version"] or 0)
+
+    def record_schema_version(self, version: int) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("DELETE FROM {schema}"))
+            curs.execute(self.sql("INSERT INTO {schema} (version) VALUES (%s)"), (version,))
+
     # -- Tenants -----------------------------------------------------------
+
+    def tenant_codes(self) -> list[str]:
+        return [r["code"] for r in self._select("SELECT code FROM {tenants} ORDER BY code")]
 
     def add_tenant(self, code: str, name: str, city_code: str) -> None:
         try:
@@ -178,6 +192,19 @@ class TenantDirectory:
             # Gone between the two statements: the first attempt was abandoned.
             return rows[0] if rows else {"request_hash": request_hash, "status": None, "body": None}
 
+    def erase_from_responses(self, scope_prefix: str, needle: str, replacement: str) -> None:
+        """Replace the stored answers (under scopes starting ``scope_prefix``) that
+        mention ``needle`` — a person being erased — with ``replacement``."""
+        with self.datastore.transaction(commit=True) as curs:
+            self.dialect.before_erasing(curs)
+            curs.execute(
+                self.sql("UPDATE {idempotency} SET body = %s "
+                         "WHERE scope LIKE %s AND body LIKE %s"),
+                # A path and a UUID hold no LIKE wildcard but "_", which matches itself too.
+                (replacement, scope_prefix + "%", "%" + needle + "%"),
+            )
+        self.dialect.forget_erased(self.datastore, [self.dialect.identifier(NAMES["idempotency"])])
+
     def complete(self, scope: str, key: str, status: int, body: str) -> None:
         self._execute(
             "UPDATE {idempotency} SET status = %s, body = %s WHERE scope = %s AND idem_key = %s",
@@ -189,3 +216,4 @@ class TenantDirectory:
             "DELETE FROM {idempotency} WHERE scope = %s AND idem_key = %s AND status IS NULL",
             (scope, key),
         )
+

@@ -88,6 +88,15 @@ class PostgresDialect(Dialect):
     def statement(self, template: str, names: dict[str, str]) -> Any:
         return SQL(template).format(**{k: Identifier(v) for k, v in names.items()})
 
+    def identifier(self, name: str) -> Any:
+        return Identifier(name)
+
+    def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
+        # Reclaim the dead row versions that still hold what was erased.
+        with datastore.get_connection() as conn:  # autocommit, as VACUUM needs
+            for table in tables:
+                conn.execute(SQL("VACUUM {}").format(table))
+
     @contextmanager
     def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
         # Autocommit: a read is one round trip, not BEGIN, SELECT, ROLLBACK.

@@ -54,6 +54,16 @@ class SQLiteDialect(Dialect):
     def statement(self, template: str, names: dict[str, str]) -> Any:
         return template.format(**names).replace("%s", "?")
 
+    def before_erasing(self, curs: Any) -> None:
+        # Deleted content is zeroed in the file, not left in free space.
+        curs.execute("PRAGMA secure_delete = ON")
+
+    def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
+        # The write-ahead log still holds the pages as they were before the
+        # erasure: copy it into the (securely overwritten) file and empty it.
+        with datastore.transaction(commit=False) as curs:
+            curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     @contextmanager
     def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
         # sqlite3.Row answers both row["name"] and row[0].

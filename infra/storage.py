@@ -40,6 +40,8 @@ from infra.wakeups import Wakeups
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
+# The version of each county's tables. 2: bodies, posts, people, personal keys.
+COUNTY_SCHEMA = 2
 
 
 def require_county_code(code: str) -> str:
@@ -77,13 +79,25 @@ class County:
         self.code = code
         self.ledger = ledger
         self.views = views
-        ledger.children_after = self._children_after
+        ledger.lookups = self
+        ledger.personal_keys = views
         # The recorder writes each command's rows in the command's own transaction.
         ledger.recorder.views = views  # type: ignore[attr-defined]
 
-    def _children_after(self, unit_id: UUID, day: date) -> list[UUID]:
-        self.catch_up()  # the H4 check on dissolution must see every committed child
+    # What the ledger's commands look up (``application.ledger.Lookups``): the
+    # views caught up first, so that every committed event counts.
+
+    def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
+        self.catch_up()
         return self.views.children_after(unit_id, day)
+
+    def bodies_of(self, unit_id: UUID) -> list[UUID]:
+        self.catch_up()
+        return self.views.bodies_of(unit_id)
+
+    def body_of_post(self, post_id: UUID) -> UUID | None:
+        self.catch_up()
+        return self.views.body_of_post(post_id)
 
     def catch_up(self, until: int | None = None) -> int:
         """Bring the read views up to the newest event (or at least ``until``)."""
@@ -112,7 +126,7 @@ class County:
         return audit_replay(
             self.ledger, moment.as_of, moment.known_at,
             self.views.units_on(moment, statuses=None), self.views.lineage_edges(moment),
-            on_page,
+            self.views.staffing_on(moment), on_page,
         )
 
     def lag(self) -> dict[str, int]:
@@ -142,8 +156,15 @@ class Storage(ABC):
     def _build(self, code: str, *, create: bool) -> County: ...
 
     def create_tables(self) -> None:
-        """The platform's own tables; idempotent, run at start-up and by the CLI."""
+        """The platform's own tables, and what a newer release added to the counties'
+        tables; idempotent, run at start-up and by the CLI."""
         self.directory.create_tables()
+        if self.directory.schema_version() < COUNTY_SCHEMA:
+            for code in self.directory.tenant_codes():
+                county = self._build(code, create=True)
+                county.views.create_table()
+                self._forget(county)
+            self.directory.record_schema_version(COUNTY_SCHEMA)
 
     def onboard(self, code: str) -> County:
         """Create a county's event store and read views (once, not on a request path)."""

@@ -26,7 +26,9 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from application.projection import ViewBatch
+from application.personal_data import new_key
+from application.projection import BodyRewrite, ViewBatch
+from domain.timeline import END
 from infra.chain import GENESIS, StoredRecord, chain_links
 
 # The open end of recorded time: a row still believed.
@@ -61,11 +63,33 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("successor_kind", "text"), ("change_id", "uuid"), ("change_type", "text"),
         ("effective_date", "date"), ("recorded_at", "ts"),
     ),
+    "bodies": (
+        ("body_id", "uuid"), ("unit_id", "uuid"), ("type", "text"), ("name", "text"),
+        ("attributes", "text"), ("established_on", "date"), ("abolished_on", "date"),
+        ("valid_from", "date"), ("valid_to", "date"),
+        ("recorded_from", "ts"), ("recorded_to", "ts"),
+    ),
+    "posts": (
+        ("post_id", "uuid"), ("body_id", "uuid"), ("unit_id", "uuid"), ("person_id", "uuid"),
+        ("role", "text"), ("full_time", "int"), ("concurrent", "int"),
+        ("valid_from", "date"), ("valid_to", "date"),
+        ("recorded_from", "ts"), ("recorded_to", "ts"),
+    ),
+    # Not bitemporal: a name is shown until the person is erased, then at no time.
+    "people": (
+        ("person_id", "uuid"), ("name", "text"), ("rank", "text"), ("source", "text"),
+        ("registered_at", "ts"), ("erased_at", "ts"),
+    ),
+    # Not a view: the keys that seal each person's personal data in the events
+    # (application.personal_data); erasure deletes the row.
+    "person_keys": (("person_id", "uuid"), ("key", "bytes")),
 }
 KEYS = {
     "history": "PRIMARY KEY (unit_id, version)",
     "changes": "PRIMARY KEY (change_id)",
     "chain": "PRIMARY KEY (position)",
+    "people": "PRIMARY KEY (person_id)",
+    "person_keys": "PRIMARY KEY (person_id)",
 }
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
@@ -78,12 +102,18 @@ INDEX_DDL = [
     "CREATE INDEX IF NOT EXISTS {changes_by_date} ON {changes} (effective_date)",
     "CREATE INDEX IF NOT EXISTS {lineage_by_predecessor} ON {lineage} (predecessor_id)",
     "CREATE INDEX IF NOT EXISTS {lineage_by_successor} ON {lineage} (successor_id)",
+    "CREATE INDEX IF NOT EXISTS {bodies_by_unit} ON {bodies} (unit_id, recorded_to)",
+    "CREATE INDEX IF NOT EXISTS {bodies_by_body} ON {bodies} (body_id, recorded_to)",
+    "CREATE INDEX IF NOT EXISTS {posts_by_unit} ON {posts} (unit_id, recorded_to)",
+    "CREATE INDEX IF NOT EXISTS {posts_by_post} ON {posts} (post_id, recorded_to)",
+    "CREATE INDEX IF NOT EXISTS {posts_by_person} ON {posts} (person_id)",
 ]
 
 TABLES = tuple(COLUMNS)
 INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
+    "bodies_by_unit", "bodies_by_body", "posts_by_unit", "posts_by_post", "posts_by_person",
 )
 
 def still_applies(table: str) -> str:
@@ -122,6 +152,16 @@ class Dialect:
         rows as dicts, or as plain tuples where speed counts."""
         raise NotImplementedError
         yield
+
+    def before_erasing(self, curs: Any) -> None:
+        """Make the store overwrite, not merely unlink, what the transaction deletes."""
+
+    def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
+        """After an erasure is committed: leave no copy of what it erased that a raw
+        scan of the store's files could find (old row versions, logs)."""
+
+    def identifier(self, name: str) -> Any:
+        return name
 
     def uuid(self, value: Any) -> UUID | None:
         return value if value is None or isinstance(value, UUID) else UUID(value)
@@ -238,9 +278,39 @@ class StructureViewsSQL:
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
         self._insert(curs, "chain", chain_links(last_link, records))
+        if batch is not None and batch.shredded:
+            self._shred(curs, batch.shredded)
         if batch is not None and before == tracked:
             self._write(curs, batch.resolve(positions))
             batch.applied = True
+
+    def _shred(self, curs: Any, person_ids: Sequence[UUID]) -> None:
+        self.dialect.before_erasing(curs)
+        for person_id in person_ids:
+            curs.execute(self._sql("DELETE FROM {person_keys} WHERE person_id = %s"),
+                         (person_id,))
+
+    def forget_erased(self) -> None:
+        """After an erasure: leave no copy of the erased data in the store's files."""
+        self.dialect.forget_erased(self.datastore, [self._table("people"),
+                                                    self._table("person_keys")])
+
+    def _table(self, name: str) -> Any:
+        return self.dialect.identifier(self._names[name])
+
+    # -- Personal keys (application.personal_data.PersonalKeys) ------------------
+
+    def create(self, person_id: UUID) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self._sql("INSERT INTO {person_keys} (person_id, key) VALUES (%s, %s)"),
+                         (person_id, new_key()))
+
+    def get(self, person_id: UUID) -> bytes | None:
+        with self._reading(tuples=True) as curs:
+            curs.execute(self._sql("SELECT key FROM {person_keys} WHERE person_id = %s"),
+                         (person_id,))
+            row = curs.fetchone()
+        return bytes(row[0]) if row else None
 
     # -- The chain ---------------------------------------------------------------
 
@@ -262,6 +332,9 @@ class StructureViewsSQL:
 
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)
+        for rewrite in batch.bodies:
+            self._apply_body(curs, rewrite)
+        self._apply_people(curs, batch)
         self._insert(
             curs, "history",
             [
@@ -330,6 +403,46 @@ class StructureViewsSQL:
                 ))
         self._insert(curs, "units", rows)
 
+    def _apply_body(self, curs: Any, rewrite: BodyRewrite) -> None:
+        close = "UPDATE {%s} SET recorded_to = %%s WHERE %s = %%s AND recorded_to = %%s"
+        body = rewrite.body
+        if rewrite.body_changed:
+            if not rewrite.is_new:
+                curs.execute(self._sql(close % ("bodies", "body_id")),
+                             (rewrite.recorded_at, rewrite.body_id, STILL_BELIEVED))
+            if body is not None:
+                self._insert(curs, "bodies", [(
+                    rewrite.body_id, body.unit_id, body.type, body.name, _json(body.attributes),
+                    body.established_on, body.abolished_on, body.established_on,
+                    body.valid_to, rewrite.recorded_at, STILL_BELIEVED,
+                )])
+        rows = []
+        for post_id, post in rewrite.posts.items():
+            curs.execute(self._sql(close % ("posts", "post_id")),
+                         (rewrite.recorded_at, post_id, STILL_BELIEVED))
+            if post is not None and body is not None:
+                rows.append((
+                    post.post_id, rewrite.body_id, body.unit_id, post.person_id, post.role.value,
+                    int(post.full_time), int(post.concurrent), post.since, post.valid_to,
+                    rewrite.recorded_at, STILL_BELIEVED,
+                ))
+        self._insert(curs, "posts", rows)
+
+    def _apply_people(self, curs: Any, batch: ViewBatch) -> None:
+        for person in batch.people:
+            if person.erased_at is None:
+                self._insert(curs, "people", [(
+                    person.person_id, person.name, person.rank, person.source,
+                    person.registered_at, None,
+                )])
+            else:
+                self.dialect.before_erasing(curs)
+                curs.execute(
+                    self._sql("UPDATE {people} SET name = NULL, erased_at = %s "
+                              "WHERE person_id = %s"),
+                    (person.erased_at, person.person_id),
+                )
+
     # -- Reading -----------------------------------------------------------
 
     def _unit_row(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -377,6 +490,9 @@ class StructureViewsSQL:
         with self._reading() as curs:
             rows = [self._unit_row(r) for r in self._rows(curs, template, params)]
             self._attach_members(curs, rows, moment)
+        bodies = self.bodies_on([r["unit_id"] for r in rows], moment)
+        for row in rows:
+            row["bodies"] = bodies[row["unit_id"]]
         return rows
 
     def _attach_members(self, curs: Any, rows: list[dict[str, Any]], moment: Moment) -> None:
@@ -424,7 +540,8 @@ class StructureViewsSQL:
                 return None
             unit = self._unit_row(rows[0])
             self._attach_members(curs, [unit], moment)
-            return unit
+        unit["bodies"] = self.bodies_on([unit_id], moment)[unit_id]
+        return unit
 
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
         rows = self._query(
@@ -556,6 +673,121 @@ class StructureViewsSQL:
         uuid = self.dialect.uuid
         return {(uuid(r["predecessor_id"]), uuid(r["successor_id"]), uuid(r["change_id"]))  # type: ignore[misc]
                 for r in rows}
+
+    # -- Bodies, posts and people ---------------------------------------------
+
+    def bodies_on(self, unit_ids: Sequence[UUID], moment: Moment) -> dict[UUID, list[dict[str, Any]]]:
+        """The bodies of these units existing on the date, by unit (one query)."""
+        found: dict[UUID, list[dict[str, Any]]] = {u: [] for u in unit_ids}
+        if not unit_ids:
+            return found
+        marks = ", ".join(["%s"] * len(unit_ids))
+        rows = self._query(
+            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
+            f"FROM {{bodies}} WHERE unit_id IN ({marks}) AND {CURRENT} ORDER BY type, name",
+            (*unit_ids, *moment.params()),
+        )
+        for row in rows:
+            found[self.dialect.uuid(row["unit_id"])].append(self._body_row(row))  # type: ignore[index]
+        return found
+
+    def _body_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        d = self.dialect
+        return {
+            "id": d.uuid(row["body_id"]), "unit_id": d.uuid(row["unit_id"]),
+            "type": row["type"], "name": row["name"],
+            "attributes": json.loads(row["attributes"]),
+            "established_on": d.date(row["established_on"]),
+            "abolished_on": d.date(row["abolished_on"]),
+        }
+
+    def body_on(self, body_id: UUID, moment: Moment) -> dict[str, Any] | None:
+        """A body known at ``known_at`` (whatever its state on ``as_of``), with the
+        posts held in it on ``as_of``."""
+        rows = self._query(
+            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
+            "FROM {bodies} WHERE body_id = %s AND recorded_from <= %s AND %s < recorded_to",
+            (body_id, moment.known_at, moment.known_at),
+        )
+        if not rows:
+            return None
+        body = self._body_row(rows[0])
+        body["posts"] = self._posts_on("body_id", body_id, moment)
+        return body
+
+    def roster(self, unit_id: UUID, moment: Moment) -> list[dict[str, Any]]:
+        """The unit's bodies on the date, each with the posts held in it then."""
+        bodies = self.bodies_on([unit_id], moment)[unit_id]
+        posts: dict[UUID, list[dict[str, Any]]] = {b["id"]: [] for b in bodies}
+        for post in self._posts_on("unit_id", unit_id, moment):
+            posts.get(post.pop("body_id"), []).append(post)
+        for body in bodies:
+            body["posts"] = posts[body["id"]]
+        return bodies
+
+    def person_posts(self, person_id: UUID, moment: Moment) -> list[dict[str, Any]]:
+        return self._posts_on("person_id", person_id, moment)
+
+    def _posts_on(self, column: str, value: UUID, moment: Moment) -> list[dict[str, Any]]:
+        """Posts held on the date with ``column = value``, with the holder's name."""
+        with self._reading(tuples=True) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT p.post_id, p.body_id, p.unit_id, p.person_id, e.name, "
+                    "e.erased_at, p.role, p.full_time, p.concurrent, p.valid_from, p.valid_to "
+                    "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
+                    f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
+                    "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
+                ),
+                (value, *moment.params()),
+            )
+            rows = curs.fetchall()
+        d = self.dialect
+        return [
+            {"id": d.uuid(r[0]), "body_id": d.uuid(r[1]), "unit_id": d.uuid(r[2]),
+             "person_id": d.uuid(r[3]), "person_name": r[4], "person_erased": r[5] is not None,
+             "role": r[6], "full_time": bool(r[7]), "concurrent": bool(r[8]),
+             "since": d.date(r[9]), "until": None if d.date(r[10]) == END else d.date(r[10])}
+            for r in rows
+        ]
+
+    def staffing_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        """Every body existing on the date and every post held then, as the audit
+        compares them (``application.audit.BODY_FIELDS`` and ``POST_FIELDS``)."""
+        d = self.dialect
+        with self._reading(tuples=True) as curs:
+            curs.execute(self._sql(
+                f"SELECT body_id, unit_id, type, name FROM {{bodies}} WHERE {CURRENT}"),
+                moment.params())
+            bodies = {(d.uuid(r[0]), d.uuid(r[1]), r[2], r[3]) for r in curs.fetchall()}
+            curs.execute(self._sql(
+                "SELECT post_id, body_id, person_id, role, full_time, concurrent, valid_from, "
+                f"valid_to FROM {{posts}} WHERE {CURRENT}"), moment.params())
+            posts = {(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3], bool(r[4]), bool(r[5]),
+                      d.date(r[6]), None if d.date(r[7]) == END else d.date(r[7]))
+                     for r in curs.fetchall()}
+        return bodies, posts
+
+    def bodies_of(self, unit_id: UUID) -> list[UUID]:
+        rows = self._query(
+            "SELECT DISTINCT body_id FROM {bodies} WHERE unit_id = %s AND recorded_to = %s",
+            (unit_id, STILL_BELIEVED),
+        )
+        return sorted((self.dialect.uuid(r["body_id"]) for r in rows), key=str)  # type: ignore[arg-type, return-value]
+
+    def body_of_post(self, post_id: UUID) -> UUID | None:
+        rows = self._query("SELECT body_id FROM {posts} WHERE post_id = %s LIMIT 1", (post_id,))
+        return self.dialect.uuid(rows[0]["body_id"]) if rows else None
+
+    def person(self, person_id: UUID) -> dict[str, Any] | None:
+        rows = self._query("SELECT * FROM {people} WHERE person_id = %s", (person_id,))
+        if not rows:
+            return None
+        row, d = rows[0], self.dialect
+        return {"id": d.uuid(row["person_id"]), "name": row["name"], "rank": row["rank"],
+                "source": row["source"], "erased": row["erased_at"] is not None,
+                "registered_at": d.timestamp(row["registered_at"]),
+                "erased_at": d.timestamp(row["erased_at"]) if row["erased_at"] else None}
 
     def unit_codes(self) -> set[str]:
         rows = self._query(

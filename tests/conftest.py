@@ -56,9 +56,17 @@ def storage(store_url: str) -> Iterator[Storage]:
     store.close()
 
 
+_GIVEN: set[str] = set()
+
+
 def county_code() -> str:
-    """A county code no other test in this session uses (counties share the test database)."""
-    return f"{random.SystemRandom().randrange(100000, 999999)}"
+    """A county code no other test in this session uses (counties share the test
+    database; a session onboards a few thousand, so random codes would collide)."""
+    while True:
+        code = f"{random.SystemRandom().randrange(100000, 999999)}"
+        if code not in _GIVEN:
+            _GIVEN.add(code)
+            return code
 
 
 class Client:

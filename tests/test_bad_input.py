@@ -99,6 +99,14 @@ def world(county: Client, operator: Client) -> dict[str, str]:
         "federation": str(uuid.uuid4()),  # none exists: join/leave cases fail on their fields first
         "code": county_code(),
     }
+    ids["body"] = county.ok(county.post(f"units/{town}/bodies", {
+        "type": "party_committee", "effective_date": "2010-01-01"}))["id"]
+    ids["spare"] = county.ok(county.post(f"units/{town}/bodies", {
+        "type": "social_affairs_office", "effective_date": "2010-01-01"}))["id"]
+    ids["person"] = county.ok(county.post("people", {"name": "张三"}))["id"]
+    ids["post"] = county.ok(county.post("posts", {
+        "person_id": ids["person"], "body_id": ids["body"], "role": "member",
+        "effective_date": "2011-01-01"}))["id"]
     while onboarded(operator, ids["code"]):
         ids["code"] = county_code()
     return ids
@@ -134,6 +142,20 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "plans": ("county", "post", "plans", {
         "area_type": "rural_community", "name": "甲乙规划", "village_ids": ["{village}", "{other}"],
         "effective_date": "2011-01-01"}),
+    "bodies": ("county", "post", "units/{town}/bodies", {
+        "type": "dispatched_agency", "effective_date": "2011-01-01", "department": "县国土资源局",
+        "assessment_mode": "vertical_primary"}),
+    "abolitions": ("county", "post", "bodies/{spare}/abolitions", {"effective_date": "2012-01-01"}),
+    "people": ("county", "post", "people", {"name": "李四", "rank": "section",
+                                            "source": "township_cadre"}),
+    "posts": ("county", "post", "posts", {
+        "person_id": "{person}", "body_id": "{body}", "role": "deputy_secretary",
+        "effective_date": "2011-06-01", "full_time": True}),
+    "post_end": ("county", "post", "posts/{post}/end", {"effective_date": "2012-01-01",
+                                                        "reason": "调离"}),
+    "reassignments": ("county", "post", "reassignments", {
+        "post_id": "{post}", "to": {"body_id": "{spare}", "role": "director"},
+        "effective_date": "2012-01-01"}),
     "keys": ("county", "post", "keys", {"role": "viewer", "label": "督查室"}),
     "policy": ("county", "patch", "policy", {"coverage_target": 800}),
     "tenants": ("operator", "post", "/v1/tenants", {"code": "{code}", "name": "瑞安市", "city_code": "3303"}),
@@ -194,6 +216,25 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("plans", {"village_ids": ["{village}", 7]}, "village_ids"),
     ("plans", {"effective_date": "2011-02-30"}, "effective_date"),
     ("plans", {"name": "规" * 201}, "name"),
+    ("bodies", {"type": "palace"}, "type"),
+    ("bodies", {"department": DROP}, "department"),
+    ("bodies", {"assessment_mode": "by_lottery"}, "assessment_mode"),
+    ("bodies", {"hall_area": 200}, "hall_area"),
+    ("bodies", {"effective_date": "2011-02-30"}, "effective_date"),
+    ("abolitions", {"effective_date": DROP}, "effective_date"),
+    ("people", {"name": DROP}, "name"),
+    ("people", {"name": "张" * 201}, "name"),
+    ("people", {"rank": "general"}, "rank"),
+    ("people", {"source": "lottery"}, "source"),
+    ("posts", {"person_id": "张三"}, "person_id"),
+    ("posts", {"role": "emperor"}, "role"),
+    ("posts", {"full_time": "yes"}, "full_time"),
+    ("posts", {"consent": {"issued_by": "党委"}}, "consent.document_no"),
+    ("post_end", {"effective_date": "2012-02-30"}, "effective_date"),
+    ("post_end", {"person_id": "{person}"}, "person_id"),
+    ("reassignments", {"to": {"body_id": "{spare}"}}, "to.role"),
+    ("reassignments", {"to": DROP}, "to"),
+    ("reassignments", {"post_id": 7}, "post_id"),
     ("keys", {"role": "superuser"}, "role"),
     ("keys", {"role": "city"}, "role"),
     ("keys", {"role": "operator"}, "role"),
@@ -452,6 +493,13 @@ BAD_PATHS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("post", "units/{village}-0/dissolutions", {"effective_date": "2011-01-01"}),
     ("post", f"units/{UNKNOWN}/dissolutions", {"effective_date": "2011-01-01"}),
     ("post", f"units/{UNKNOWN}/population", {"effective_date": "2011-01-01", "households": 1, "floating": 0}),
+    ("post", f"units/{UNKNOWN}/bodies", {"type": "government", "effective_date": "2011-01-01"}),
+    ("post", f"bodies/{UNKNOWN}/abolitions", {"effective_date": "2011-01-01"}),
+    ("post", f"posts/{UNKNOWN}/end", {"effective_date": "2011-01-01"}),
+    ("get", f"bodies/{UNKNOWN}", None),
+    ("get", f"people/{UNKNOWN}/posts", None),
+    ("get", f"units/{UNKNOWN}/roster", None),
+    ("delete", f"people/{UNKNOWN}", None),
     ("delete", f"keys/{UNKNOWN}", None),
     ("get", "/v1/tenants/12345/units", None),
     ("get", "/v1/tenants/1234567/tree", None),
@@ -485,6 +533,10 @@ BODY_IDS: list[tuple[str, dict[str, Any]]] = [
     ("conversion", {"community": {"name": "甲社区", "parent_id": UNKNOWN}}),
     ("federation_join", {"federation_id": UNKNOWN}),
     ("plans", {"village_ids": [UNKNOWN]}),
+    ("posts", {"person_id": UNKNOWN}),
+    ("posts", {"body_id": UNKNOWN}),
+    ("reassignments", {"to": {"body_id": UNKNOWN, "role": "member"}}),
+    ("reassignments", {"post_id": UNKNOWN}),
 ]
 
 
@@ -503,12 +555,14 @@ def test_unknown_ids_in_bodies_are_404_or_422(county: Client, operator: Client, 
 FIELD_NAMES = sorted({
     "kind", "name", "code", "parent_id", "effective_date", "authority", "document_no", "type",
     "village_id", "village_ids", "community", "federation", "federation_id", "households", "floating",
+    "person_id", "body_id", "post_id", "role", "full_time", "to", "consent", "department",
 })
 LEAVES = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
     | st.text()
     | st.sampled_from(["town", "village", "merger", "federation", "conversion", "2011-06-01",
-                       "2011-02-30", "{town}", "{village}", "{other}"])
+                       "2011-02-30", "{town}", "{village}", "{other}", "{person}", "{body}",
+                       "{post}", "secretary", "member"])
 )
 JSON_VALUES = st.recursive(
     LEAVES,
@@ -520,7 +574,7 @@ BODIES = JSON_VALUES | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(ma
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(path=st.sampled_from(["units", "changes"]), body=BODIES)
+@given(path=st.sampled_from(["units", "changes", "posts", "reassignments", "people"]), body=BODIES)
 def test_arbitrary_json_never_gets_a_5xx(county: Client, world: dict[str, str], path: str, body: Any) -> None:
     """Any JSON value, often with the right field names and real ids: 201 or a 4xx problem."""
     response = send_raw(county, "post", path, json.dumps(fill(body, world), ensure_ascii=False))
@@ -534,7 +588,8 @@ def test_arbitrary_json_never_gets_a_5xx(county: Client, world: dict[str, str], 
 
 NO_NUL_TEXT = st.text(alphabet=st.characters(blacklist_characters="\x00"))  # NUL: tested above
 FIELD_VALUES = (
-    st.dates().map(str) | st.sampled_from(["{town}", "{town2}", "{village}", "{other}"])
+    st.dates().map(str)
+    | st.sampled_from(["{town}", "{town2}", "{village}", "{other}", "{person}", "{body}", "{post}"])
     | st.lists(st.sampled_from(["{town}", "{village}", "{other}"]), max_size=4)
     | st.integers() | st.booleans() | st.none() | NO_NUL_TEXT
     | st.dictionaries(st.sampled_from(["name", "code", "parent_id", "document_no"]), NO_NUL_TEXT, max_size=3)

@@ -9,7 +9,8 @@ from flask_smorest import Api
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
-    audit, auth, changes, events, idempotency, operations, problems, tenants, units,
+    audit, auth, bodies, changes, events, idempotency, operations, people, posts, problems,
+    tenants, units,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -50,7 +51,8 @@ def create_app(
         "bearer", {"type": "http", "scheme": "bearer", "description": "a county's or the operator's key"}
     )
     api.spec.options["security"] = [{"bearer": []}]
-    for blueprint in (tenants.blp, units.blp, changes.blp, events.blp, audit.blp):
+    for blueprint in (tenants.blp, units.blp, changes.blp, bodies.blp, people.blp, posts.blp,
+                      events.blp, audit.blp):
         api.register_blueprint(blueprint)
     # Order matters: authenticate, then read the body, then claim an idempotency key.
     auth.install(app)

@@ -8,7 +8,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from domain.bodies import ASSESSMENT_MODES, DESIGN_UNIFICATIONS, BodyType, Role
 from domain.kinds import AREA_TYPES, UnitKind
+from domain.people import Rank, Source
 
 NAME = validate.Length(min=1, max=200)
 DIGITS = validate.Regexp(r"^[0-9]+\Z", error="digits only")
@@ -453,3 +455,141 @@ class ReplayOut(Schema):
     units_compared = fields.Integer()
     matches = fields.Boolean()
     differences = fields.List(fields.Dict())
+
+
+# -- Bodies, people and posts -----------------------------------------------
+
+
+class BodyIn(Strict):
+    """A body of a unit; a dispatched agency and a service centre carry their own facts."""
+
+    TYPE_FIELDS = {
+        BodyType.DISPATCHED_AGENCY.value: {"department", "assessment_mode"},
+        BodyType.SERVICE_CENTRE.value: {"hall_area", "windows", "unifications"},
+    }
+    REQUIRED = {BodyType.DISPATCHED_AGENCY.value: {"department", "assessment_mode"}}
+
+    type = fields.String(required=True, validate=validate.OneOf([t.value for t in BodyType]))
+    name = _stripped_name(allow_none=True, load_default=None)
+    effective_date = Day(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+    department = Text(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "the county department (县职能部门) that owns it"})
+    assessment_mode = fields.String(validate=validate.OneOf(ASSESSMENT_MODES))
+    hall_area = fields.Integer(strict=True, validate=validate.Range(min=0, max=1_000_000),
+                               metadata={"description": "the service hall's area in m²"})
+    windows = fields.List(Text(validate=validate.Length(min=1, max=50)),
+                          validate=validate.Length(max=100))
+    unifications = fields.List(fields.String(validate=validate.OneOf(DESIGN_UNIFICATIONS)),
+                               validate=validate.Length(max=len(DESIGN_UNIFICATIONS)))
+
+    @validates_schema
+    def _type_fields(self, data: dict[str, Any], **_: Any) -> None:
+        allowed = self.TYPE_FIELDS.get(data.get("type", ""), set())
+        errors = {name: [f"not part of a {data.get('type')}"]
+                  for name in set().union(*self.TYPE_FIELDS.values()) - allowed if name in data}
+        errors.update({name: ["required for this type of body"]
+                       for name in self.REQUIRED.get(data.get("type", ""), set())
+                       if name not in data})
+        if errors:
+            raise ValidationError(errors)
+
+
+class AbolitionIn(Strict):
+    effective_date = Day(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class PostOut(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    person_name = fields.String(allow_none=True, metadata={"description": "null once erased"})
+    person_erased = fields.Boolean()
+    role = fields.String()
+    full_time = fields.Boolean()
+    concurrent = fields.Boolean()
+    since = Day()
+    until = Day(allow_none=True, metadata={"description": "first day no longer held"})
+
+
+class BodyOut(Schema):
+    id = fields.UUID()
+    unit_id = fields.UUID()
+    type = fields.String()
+    name = fields.String()
+    attributes = fields.Dict()
+    established_on = Day()
+    abolished_on = Day(allow_none=True)
+    posts = fields.List(fields.Nested(PostOut))
+
+
+class RosterOut(Schema):
+    unit_id = fields.UUID()
+    as_of = Day()
+    known_at = fields.DateTime()
+    bodies = fields.List(fields.Nested(BodyOut))
+
+
+class PersonIn(Strict):
+    name = _stripped_name(required=True)
+    rank = fields.String(load_default=Rank.NONE.value,
+                         validate=validate.OneOf([r.value for r in Rank]))
+    source = fields.String(load_default=Source.OTHER.value,
+                           validate=validate.OneOf([s.value for s in Source]))
+
+
+class PersonOut(Schema):
+    id = fields.UUID()
+    name = fields.String(allow_none=True, metadata={"description": "null once erased"})
+    rank = fields.String()
+    source = fields.String()
+    erased = fields.Boolean()
+
+
+class PersonPostOut(PostOut):
+    body_id = fields.UUID()
+    unit_id = fields.UUID()
+
+
+class PersonPostsOut(Schema):
+    person_id = fields.UUID()
+    as_of = Day()
+    known_at = fields.DateTime()
+    items = fields.List(fields.Nested(PersonPostOut))
+
+
+ROLES = validate.OneOf([r.value for r in Role])
+
+
+class PostIn(Strict):
+    person_id = fields.UUID(required=True)
+    body_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=ROLES)
+    effective_date = Day(required=True)
+    full_time = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
+    concurrent = fields.Boolean(truthy={True}, falsy={False}, load_default=False)
+    consent = fields.Nested(AuthoritySchema, allow_none=True, load_default=None, metadata={
+        "description": "H6: the host town party committee's written consent"})
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class PostEndIn(Strict):
+    effective_date = Day(required=True, metadata={"description": "first day no longer held"})
+    reason = Text(validate=validate.Length(max=1000), allow_none=True, load_default=None)
+    consent = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class ReassignmentTarget(Strict):
+    body_id = fields.UUID(required=True)
+    role = fields.String(required=True, validate=ROLES)
+    full_time = fields.Boolean(truthy={True}, falsy={False})
+    concurrent = fields.Boolean(truthy={True}, falsy={False})
+
+
+class ReassignmentIn(Strict):
+    post_id = fields.UUID(required=True)
+    to = fields.Nested(ReassignmentTarget, required=True)
+    effective_date = Day(required=True)
+    consent = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)

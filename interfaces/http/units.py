@@ -87,7 +87,8 @@ def unit_json(row: dict[str, Any]) -> dict[str, Any]:
         "federation_id": row["federation_id"],
         "plan_id": row["plan_id"],
         "population": population,
-        "bodies": [],
+        "bodies": [{"id": b["id"], "type": b["type"], "name": b["name"]}
+                   for b in row.get("bodies", [])],
         "version": row.get("version"),
     }
     if "member_ids" in row:

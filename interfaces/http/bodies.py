@@ -1,0 +1,71 @@
+"""Bodies (机构) of units and the roster of a unit on a date."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from domain.bodies import BodyType
+from interfaces.http import schemas
+from interfaces.http.context import moment
+from interfaces.http.problems import Problem
+from interfaces.http.units import authority, fresh, write
+
+blp = Blueprint(
+    "bodies", __name__, url_prefix="/v1/tenants/<code>",
+    description="Bodies of units (party organisations, committees, centres, agencies)",
+)
+
+# The body's own facts, by field of the request (see schemas.BodyIn).
+ATTRIBUTES = ("department", "assessment_mode", "hall_area", "windows", "unifications")
+
+
+@blp.route("/units/<uuid:unit_id>/bodies")
+class Bodies(MethodView):
+    @blp.arguments(schemas.BodyIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """Establish a body in a unit from a date."""
+        attributes = {name: data[name] for name in ATTRIBUTES if name in data}
+        return write(code, lambda place, actor: place.ledger.establish_body(
+            unit_id=unit_id, body_type=BodyType(data["type"]), name=data["name"],
+            attributes=attributes, effective_date=data["effective_date"], actor=actor,
+            authority=authority(data)))
+
+
+@blp.route("/bodies/<uuid:body_id>")
+class BodyView(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.BodyOut)
+    def get(self, args: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
+        """A body, with the posts held in it on ``as_of``."""
+        body = fresh(code).views.body_on(body_id, moment(args))
+        if body is None:
+            raise Problem(404, "Not Found", f"no body {body_id} known at that time")
+        return body
+
+
+@blp.route("/bodies/<uuid:body_id>/abolitions")
+class Abolitions(MethodView):
+    @blp.arguments(schemas.AbolitionIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
+        """Abolish a body: the effective date is its first day gone."""
+        return write(code, lambda place, actor: place.ledger.abolish_body(
+            body_id, data["effective_date"], actor, authority(data)))
+
+
+@blp.route("/units/<uuid:unit_id>/roster")
+class Roster(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.RosterOut)
+    def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+        """The unit's bodies on ``as_of``, each with the posts held in it then."""
+        place, when = fresh(code), moment(args)
+        if not place.views.history(unit_id, when.known_at):
+            raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
+        return {"unit_id": unit_id, "as_of": when.as_of, "known_at": when.known_at,
+                "bodies": place.views.roster(unit_id, when)}
