@@ -275,7 +275,7 @@ class CountyLedger(Application):
             code=spec.code,
             parent=parent,
             stamp=stamp,
-            plans_required=self.policy().plans_required,
+            plans_required=self.policy().settings_on(effective_date)["plans_required"],
         )
         founded = [Body.establish(type=body_type, unit=created, name=None, attributes={},
                                   stamp=stamp)
@@ -460,10 +460,13 @@ class CountyLedger(Application):
         except AggregateNotFoundError:
             return Policy.adopt_defaults()
 
-    def amend_policy(self, settings: dict[str, Any], actor: str) -> Policy:
+    def amend_policy(
+        self, settings: dict[str, Any], effective_date: date, actor: str
+    ) -> Policy:
+        """Change the named settings from ``effective_date`` on."""
         policy = self.policy()
         if settings:
-            policy.amend(settings, actor, _now())
+            policy.amend(settings, effective_date, actor, _now())
             self._save(policy)
         return policy
 

@@ -31,7 +31,8 @@ def run(ctx: Context) -> list[Row]:
     rounds, cycles = (1, 4) if ctx.quick else (3, 15)
     key = ctx.onboard("999901", "基准县", "9999")
     api = Client(ctx.base_url(), key)
-    api.call("PATCH", "/v1/tenants/999901/policy", {"plans_required": False})
+    api.call("PATCH", "/v1/tenants/999901/policy",
+             {"plans_required": False, "effective_date": "2000-01-01"})
     towns = [api.post("/v1/tenants/999901/units", {
         "kind": "town", "name": f"客户{i}镇", "effective_date": ESTABLISHED})["id"]
         for i in range(CLIENTS)]

@@ -43,7 +43,7 @@ def test_rename_move_and_population_take_effect_on_their_dates(county: Client) -
 
 
 def test_a_federations_population_is_the_sum_of_its_villages(county: Client) -> None:
-    county.ok(county.patch("policy", {"plans_required": False}), 200)
+    county.ok(county.patch("policy", {"plans_required": False, "effective_date": "2000-01-01"}), 200)
     town = county.unit("town", "镇")
     a, b = county.unit("village", "甲村", town), county.unit("village", "乙村", town)
     for village, households, floating in ((a, 300, 1000), (b, 250, 1500)):
@@ -105,7 +105,7 @@ def test_units_are_listed_by_kind_parent_name_and_in_pages(county: Client) -> No
 
 
 def test_a_federation_in_a_list_shows_its_members_and_their_population(county: Client) -> None:
-    county.ok(county.patch("policy", {"plans_required": False}), 200)
+    county.ok(county.patch("policy", {"plans_required": False, "effective_date": "2000-01-01"}), 200)
     town = county.unit("town", "镇")
     a, b = county.unit("village", "甲村", town), county.unit("village", "乙村", town)
     for village in (a, b):

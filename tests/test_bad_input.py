@@ -89,7 +89,7 @@ def forged_cursor(value: Any) -> str:
 @pytest.fixture
 def world(county: Client, operator: Client) -> dict[str, str]:
     """Two towns and two villages; plans are switched off so valid changes go through."""
-    county.ok(county.patch("policy", {"plans_required": False}), 200)
+    county.ok(county.patch("policy", {"plans_required": False, "effective_date": "2000-01-01"}), 200)
     town = county.unit("town", "安阳镇")
     ids = {
         "town": town,

@@ -12,7 +12,7 @@ from conftest import Client
 
 @pytest.fixture
 def villages(county: Client) -> tuple[str, list[str]]:
-    county.ok(county.patch("policy", {"plans_required": False}), 200)
+    county.ok(county.patch("policy", {"plans_required": False, "effective_date": "2000-01-01"}), 200)
     town = county.unit("town", "镇")
     return town, [county.unit("village", name, town) for name in ("甲村", "乙村", "丙村")]
 

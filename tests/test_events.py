@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from conftest import Client
 
@@ -141,7 +141,7 @@ def test_the_lag_of_the_read_views_is_exposed(county: Client, storage: object) -
     assert lag["lag"] == 0 and lag["head"] == lag["views"] > 0
     place = storage.county(county.code)  # type: ignore[attr-defined]
     policy = place.ledger.policy()
-    policy.amend({"coverage_target": 9}, "test", datetime.now(timezone.utc))
+    policy.amend({"coverage_target": 9}, date(2012, 1, 1), "test", datetime.now(timezone.utc))
     place.ledger.save(policy)  # saved without its rows: the views lag behind
     behind = county.ok(county.get("lag"), 200)
     assert behind["lag"] > 0 and behind["head"] > lag["head"]

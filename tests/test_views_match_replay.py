@@ -122,10 +122,10 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
         # Saved without its rows: the views lag, and catch-up folds what follows
         # from the stored events (until a command's lookup catches them up).
         policy = ledger.policy()
-        policy.amend({"plans_required": False}, "test", datetime.now(timezone.utc))
+        policy.amend({"plans_required": False}, date(1, 1, 1), "test", datetime.now(timezone.utc))
         ledger.save(policy)
     else:
-        ledger.amend_policy({"plans_required": False}, "test")
+        ledger.amend_policy({"plans_required": False}, date(1, 1, 1), "test")
     units: dict[str, list] = {"towns": [], "villages": [], "federations": [], "changes": [],
                               "bodies": [], "posts": [],
                               "people": [ledger.register_person(name=f"人{i}", rank=Rank.NONE,
@@ -178,7 +178,7 @@ def test_a_command_brings_the_views_up_to_its_own_events(storage: Storage) -> No
 def test_events_the_views_missed_are_caught_up(storage: Storage) -> None:
     county = storage.onboard(county_code())
     policy = county.ledger.policy()
-    policy.amend({"coverage_target": 3}, "test", datetime.now(timezone.utc))
+    policy.amend({"coverage_target": 3}, date(2012, 1, 1), "test", datetime.now(timezone.utc))
     county.ledger.save(policy)  # saved without its rows: the views now lag behind
     receipt = county.ledger.establish_unit(kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
                                            effective_date=date(2012, 1, 1), actor="test")

@@ -115,21 +115,30 @@ class KeyOut(Schema):
     label = fields.String(allow_none=True)
 
 
+ROUNDING = validate.OneOf(["up", "down", "nearest"])
+
+
 class PolicyPatch(Strict):
+    effective_date = Day(metadata={"description": "from when the change holds; default today"})
     plans_required = fields.Boolean(truthy={True}, falsy={False})
     max_veto_items = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
     coverage_target = fields.Integer(strict=True, validate=validate.Range(min=0, max=100000))
     households_per_staff = fields.Integer(strict=True, validate=validate.Range(min=1, max=100000))
+    households_rounding = fields.String(validate=ROUNDING)
     floating_per_staff = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000000))
+    floating_rounding = fields.String(validate=ROUNDING)
     minimum_staff = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
 
 
 class PolicyOut(Schema):
+    as_of = Day()
     plans_required = fields.Boolean()
     max_veto_items = fields.Integer()
     coverage_target = fields.Integer()
     households_per_staff = fields.Integer()
+    households_rounding = fields.String()
     floating_per_staff = fields.Integer()
+    floating_rounding = fields.String()
     minimum_staff = fields.Integer()
 
 

@@ -13,7 +13,9 @@ from infra.directory import TenantExists
 from infra.storage import COUNTY_CODE
 from interfaces.http import schemas
 from interfaces.http.auth import require_county, require_operator
-from interfaces.http.context import county, decode_cursor, encode_cursor, storage
+from interfaces.http.context import (
+    county, decode_cursor, encode_cursor, moment, storage, today_in_china,
+)
 from interfaces.http.problems import Problem
 
 CITY_CODE = re.compile(r"^[0-9]{4}$")
@@ -71,18 +73,24 @@ class Key(MethodView):
 
 @blp.route("/tenants/<code>/policy")
 class PolicyView(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.PolicyOut)
-    def get(self, code: str) -> dict[str, Any]:
-        """The county's policy now."""
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """The county's policy in force on ``as_of``, as known at ``known_at``."""
         require_county(code, "read")
-        return county(code).ledger.policy().settings
+        when = moment(args)
+        return {"as_of": when.as_of,
+                **county(code).ledger.policy().settings_on(when.as_of, when.known_at)}
 
     @blp.arguments(schemas.PolicyPatch)
     @blp.response(200, schemas.PolicyOut)
     def patch(self, data: dict[str, Any], code: str) -> dict[str, Any]:
-        """Change only the named fields; answers the whole policy."""
+        """Change only the named fields, from ``effective_date`` (default today) on;
+        answers the whole policy in force on that date."""
         who = require_county(code, "admin")
-        return county(code).ledger.amend_policy(data, who.actor).settings
+        day = data.pop("effective_date", None) or today_in_china()
+        policy = county(code).ledger.amend_policy(data, day, who.actor)
+        return {"as_of": day, **policy.settings_on(day)}
 
 
 @blp.route("/cities/<city_code>/keys")
