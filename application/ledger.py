@@ -26,6 +26,8 @@ from eventsourcing.persistence import (
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from domain import restructuring
+from domain.arrangements import Arrangement, require_no_overlap
+from domain.assessment import AssessmentCatalogue, Item, catalogue_id
 from domain.bodies import (
     FOUNDING_BODIES,
     LEADING_PARTY_BODIES,
@@ -105,6 +107,9 @@ class Lookups(Protocol):
         """Every body ever established in the unit."""
 
     def body_of_post(self, post_id: UUID) -> UUID | None: ...
+
+    def arrangements_of(self, zone_id: UUID) -> list[UUID]:
+        """Every arrangement ever made for the zone."""
 
 
 class CountyLedger(Application):
@@ -451,6 +456,50 @@ class CountyLedger(Application):
         if body_id is None:
             raise NotFound("post", post_id)
         return self.body(body_id)
+
+    # -- Assessment catalogues (H7) and zone arrangements (N7) --------------------
+
+    def adopt_catalogue(
+        self, *, town_id: UUID, year: int, items: Sequence[Item], effective_date: date,
+        actor: str, authority: Authority | None = None,
+    ) -> Receipt:
+        """A town's assessment catalogue (考核目录) for a year; adopting it again revises it."""
+        stamp = self._stamp(effective_date, actor)
+        town = self._unit(town_id)
+        cap = self.policy().settings_on(effective_date)["max_veto_items"]
+        try:
+            catalogue = self.repository.get(catalogue_id(town_id, year))
+        except AggregateNotFoundError:
+            catalogue = AssessmentCatalogue.adopt(town=town, year=year, items=list(items),
+                                                  max_veto_items=cap, stamp=stamp)
+        else:
+            catalogue.revise(list(items), cap, stamp, town=town)
+        return self._commit(stamp, ChangeType.ASSESSMENT_CATALOGUE, authority, [catalogue],
+                            made=catalogue.id)
+
+    def make_arrangement(
+        self, *, zone_id: UUID, subdistrict_id: UUID, mode: str, effective_date: date,
+        actor: str, authority: Authority | None = None,
+    ) -> Receipt:
+        """区街合一 or 区街统分 between a functional zone and a sub-district (or town)."""
+        stamp = self._stamp(effective_date, actor)
+        zone, other = self._unit(zone_id), self._unit(subdistrict_id)
+        existing = [self._get(a, Arrangement, "arrangement")
+                    for a in self.lookups.arrangements_of(zone_id)]
+        require_no_overlap(existing, zone_id=zone_id, subdistrict_id=subdistrict_id,
+                           since=effective_date)
+        arrangement = Arrangement.make(zone=zone, subdistrict=other, mode=mode, stamp=stamp)
+        return self._commit(stamp, ChangeType.ARRANGEMENT, authority, [arrangement],
+                            made=arrangement.id)
+
+    def end_arrangement(
+        self, arrangement_id: UUID, effective_date: date, actor: str,
+        authority: Authority | None = None,
+    ) -> Receipt:
+        stamp = self._stamp(effective_date, actor)
+        arrangement = self._get(arrangement_id, Arrangement, "arrangement")
+        arrangement.end(stamp)
+        return self._commit(stamp, ChangeType.ARRANGEMENT_END, authority, [arrangement])
 
     # -- Policy --------------------------------------------------------------
 

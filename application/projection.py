@@ -29,12 +29,17 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Mapper, Notification
 
+from domain.arrangements import Arrangement
+from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body, Post
 from domain.changes import Change, ChangeType
 from domain.people import Person
+from domain.timeline import END
 from domain.units import Segment, Unit
 
 BATCH = 500
+# Aggregates kept in the views as small records of interval rows.
+RECORDS = (Arrangement, AssessmentCatalogue)
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,32 @@ class BodyRewrite:
     body_changed: bool  # established, abolished or retracted: its own row is rewritten
     body: BodyState | None  # None when the body is void (its establishment retracted)
     posts: dict[UUID, Post | None]  # the touched posts; None: withdrawn by a retraction
+
+
+@dataclass(frozen=True)
+class RecordRewrite:
+    """A small record's whole set of interval rows (an arrangement, a catalogue's
+    versions), believed from ``recorded_at``: ``rows`` in the table's column order,
+    without the two recorded times."""
+
+    table: str
+    record_id: UUID
+    recorded_at: datetime
+    rows: list[tuple[Any, ...]]
+
+
+def _record_rewrite(aggregate: Arrangement | AssessmentCatalogue,
+                    recorded_at: datetime) -> RecordRewrite:
+    if isinstance(aggregate, Arrangement):
+        return RecordRewrite("arrangements", aggregate.id, recorded_at, [(
+            aggregate.id, aggregate.zone_id, aggregate.subdistrict_id, aggregate.mode,
+            aggregate.made_on, aggregate.valid_to)])
+    versions = aggregate.versions
+    ends = [v.since for v in versions[1:]] + [END]
+    return RecordRewrite("catalogues", aggregate.id, recorded_at, [
+        (aggregate.id, aggregate.town_id, aggregate.year,
+         [item.to_dict() for item in version.items], version.since, until)
+        for version, until in zip(versions, ends, strict=True) if version.since < until])
 
 
 @dataclass(frozen=True)
@@ -158,6 +189,7 @@ class ViewBatch:
     lineage: list[LineageEdge] = field(default_factory=list)
     retractions: list[ChangeRetraction] = field(default_factory=list)
     bodies: list[BodyRewrite] = field(default_factory=list)
+    records: list[RecordRewrite] = field(default_factory=list)
     people: list[PersonEntry] = field(default_factory=list)
     # Keys to destroy in the events' own transaction, whether or not the views
     # are written with it: erasure does not wait for a catch-up.
@@ -173,6 +205,7 @@ class ViewBatch:
             lineage=self.lineage,
             retractions=self.retractions,
             bodies=self.bodies,
+            records=self.records,
             people=self.people,
             shredded=self.shredded,
         )
@@ -317,6 +350,8 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
             ))
         if isinstance(aggregate, Body) and events:
             batch.bodies.append(_body_rewrite(aggregate, events))
+        if isinstance(aggregate, RECORDS) and events:
+            batch.records.append(_record_rewrite(aggregate, events[-1].timestamp))
         for event in events:
             if isinstance(event, Unit.Event):
                 batch.history.append(_history(index, event, aggregate))
@@ -357,6 +392,8 @@ class StructureProjection:
                 batch.bodies.append(_body_rewrite(body, [event]))
             elif isinstance(event, (Person.Registered, Person.Erased)):
                 _person(event, self._fold(event), batch)
+            elif isinstance(event, (Arrangement.Event, AssessmentCatalogue.Event)):
+                batch.records.append(_record_rewrite(self._fold(event), event.timestamp))
             elif isinstance(event, Change.Recorded):
                 _change(notification.id, event, self._unit, batch)
             elif isinstance(event, Change.Retracted):

@@ -265,6 +265,19 @@ class Context:
         return created["admin_key"]
 
 
+def import_county(database_url: str, code: str) -> int:
+    """``grassroots import-divisions … --county CODE --quiet``; the units it imported."""
+    done = subprocess.run(
+        [str(BIN / "grassroots"), "import-divisions", str(AREAS), str(STREETS), str(VILLAGES),
+         "--county", code, "--quiet"],
+        cwd=ROOT, env=service_env(database_url), capture_output=True, text=True, check=False)
+    match = re.search(r"imported (\d+) units", done.stdout)
+    if done.returncode != 0 or match is None:
+        raise RuntimeError(f"import-divisions failed ({done.returncode}):\n"
+                           f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return int(match.group(1))
+
+
 def in_threads(count: int, work: Callable[[int], Any]) -> tuple[list[Any], float]:
     """Run ``work(i)`` for i in range(count) in threads at once: their results and wall time."""
     results: list[Any] = [None] * count

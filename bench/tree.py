@@ -12,15 +12,12 @@ tree as known now, in the same run: the bitemporal read must cost about the same
 
 from __future__ import annotations
 
-import re
-import subprocess
 import time
 from datetime import date, datetime, timezone
 from typing import Any
 
 from bench.common import (
-    AREAS, BIN, ROOT, STREETS, VILLAGES, Client, Context, Row, in_threads, note,
-    percentile, server_ms, service_env,
+    Client, Context, Row, import_county, in_threads, note, percentile, server_ms,
 )
 from infra.views import Moment
 
@@ -35,7 +32,7 @@ KNOWN_AT_TARGET = 1.5  # p50 as known at a past time, at most this times p50 as 
 def run(ctx: Context) -> list[Row]:
     per_client = 40 if ctx.quick else 150
     key = ctx.onboard(COUNTY, "浦东新区", "3101")
-    units = _import_county(ctx.database_url)
+    units = import_county(ctx.database_url, COUNTY)
     path = f"/v1/tenants/{COUNTY}/tree"
     for _ in range(10):  # fresh connections, so every worker builds the county first
         warm = Client(ctx.base_url(), key)
@@ -75,19 +72,6 @@ def _rename_villages(client: Client, towns: list[dict[str, Any]]) -> None:
         client.post(f"/v1/tenants/{COUNTY}/units/{village['id']}/renames",
                     {"name": village["name"] + "（新）", "effective_date": "2023-06-01"})
     client.close()
-
-
-def _import_county(database_url: str) -> int:
-    """``grassroots import-divisions … --county 310115 --quiet``; the units it imported."""
-    done = subprocess.run(
-        [str(BIN / "grassroots"), "import-divisions", str(AREAS), str(STREETS), str(VILLAGES),
-         "--county", COUNTY, "--quiet"],
-        cwd=ROOT, env=service_env(database_url), capture_output=True, text=True, check=False)
-    match = re.search(r"imported (\d+) units", done.stdout)
-    if done.returncode != 0 or match is None:
-        raise RuntimeError(f"import-divisions failed ({done.returncode}):\n"
-                           f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return int(match.group(1))
 
 
 def _count(nodes: list[dict[str, Any]]) -> int:

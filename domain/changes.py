@@ -36,6 +36,13 @@ class ChangeType:
     APPOINTMENT = "appointment"  # 任职
     POST_END = "post_end"  # 免职
     REASSIGNMENT = "reassignment"  # 调任: one post ends, another starts, same day
+    ASSESSMENT_CATALOGUE = "assessment_catalogue"  # 考核目录 adopted or revised (H7)
+    ARRANGEMENT = "arrangement"  # 区街合一 / 区街统分 made (N7)
+    ARRANGEMENT_END = "arrangement_end"
+
+    # Changes a retraction cannot take back: they are corrected by a later change
+    # (a revised catalogue, an arrangement ended).
+    CORRECTED_FORWARD = (ASSESSMENT_CATALOGUE, ARRANGEMENT, ARRANGEMENT_END)
     RETRACTION = "retraction"  # 撤销: a change recorded by mistake no longer applies
 
     # Changes whose created units succeed the units they ended (lineage).
@@ -104,6 +111,9 @@ class Change(Aggregate):
             raise Conflict(None, f"change {self.id} is already retracted", [self.retracted_by])
         if self.type == ChangeType.RETRACTION:
             raise RuleRefused(None, "a retraction cannot be retracted; record the change again")
+        if self.type in ChangeType.CORRECTED_FORWARD:
+            raise RuleRefused(None, f"a {self.type} is corrected by a later change "
+                                    "(revise the catalogue, end the arrangement), not retracted")
         self.trigger_event(self.Retracted, retraction_id=retraction_id, reason=reason,
                            actor=actor, timestamp=recorded_at)
 

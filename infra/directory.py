@@ -98,6 +98,10 @@ class TenantDirectory:
 
     # -- Tenants -----------------------------------------------------------
 
+    def city_tenant_codes(self, city_code: str) -> list[str]:
+        return [r["code"] for r in self._select(
+            "SELECT code FROM {tenants} WHERE city_code = %s ORDER BY code", (city_code,))]
+
     def tenant_codes(self) -> list[str]:
         return [r["code"] for r in self._select("SELECT code FROM {tenants} ORDER BY code")]
 

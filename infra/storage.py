@@ -25,6 +25,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 from application.audit import ReplayReport, audit_replay
 from application.ledger import CountyLedger
 from application.projection import catch_up
+from application.reports import CountyOnDate
 from infra.chain import Verification, records, verify
 from infra.directory import TenantDirectory
 from infra.postgres import (
@@ -40,8 +41,9 @@ from infra.wakeups import Wakeups
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
-# The version of each county's tables. 2: bodies, posts, people, personal keys.
-COUNTY_SCHEMA = 2
+# The version of each county's tables. 2: bodies, posts, people, personal keys;
+# 3: arrangements and assessment catalogues.
+COUNTY_SCHEMA = 3
 
 
 def require_county_code(code: str) -> str:
@@ -98,6 +100,18 @@ class County:
     def body_of_post(self, post_id: UUID) -> UUID | None:
         self.catch_up()
         return self.views.body_of_post(post_id)
+
+    def arrangements_of(self, zone_id: UUID) -> list[UUID]:
+        self.catch_up()
+        return self.views.arrangements_of(zone_id)
+
+    def on_date(self, moment: Moment) -> CountyOnDate:
+        """The facts the reports read, for a date as known at a time, and the policy
+        then in force."""
+        units, bodies, posts, arrangements, catalogues = self.views.report_facts(moment)
+        settings = self.ledger.policy().settings_on(moment.as_of, moment.known_at)
+        return CountyOnDate(moment.as_of, settings, units, bodies, posts, arrangements,
+                            catalogues)
 
     def catch_up(self, until: int | None = None) -> int:
         """Bring the read views up to the newest event (or at least ``until``)."""

@@ -27,7 +27,11 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from application.personal_data import new_key
-from application.projection import BodyRewrite, ViewBatch
+from application.projection import BodyRewrite, RecordRewrite, ViewBatch
+from application.reports import (
+    ArrangementFacts, BodyFacts, CatalogueFacts, PostFacts, UnitFacts,
+)
+from domain.assessment import Item
 from domain.timeline import END
 from infra.chain import GENESIS, StoredRecord, chain_links
 
@@ -75,6 +79,16 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("valid_from", "date"), ("valid_to", "date"),
         ("recorded_from", "ts"), ("recorded_to", "ts"),
     ),
+    "arrangements": (
+        ("arrangement_id", "uuid"), ("zone_id", "uuid"), ("other_id", "uuid"), ("mode", "text"),
+        ("valid_from", "date"), ("valid_to", "date"),
+        ("recorded_from", "ts"), ("recorded_to", "ts"),
+    ),
+    "catalogues": (
+        ("catalogue_id", "uuid"), ("town_id", "uuid"), ("year", "int"), ("items", "text"),
+        ("valid_from", "date"), ("valid_to", "date"),
+        ("recorded_from", "ts"), ("recorded_to", "ts"),
+    ),
     # Not bitemporal: a name is shown until the person is erased, then at no time.
     "people": (
         ("person_id", "uuid"), ("name", "text"), ("rank", "text"), ("source", "text"),
@@ -107,6 +121,8 @@ INDEX_DDL = [
     "CREATE INDEX IF NOT EXISTS {posts_by_unit} ON {posts} (unit_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {posts_by_post} ON {posts} (post_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {posts_by_person} ON {posts} (person_id)",
+    "CREATE INDEX IF NOT EXISTS {arrangements_by_zone} ON {arrangements} (zone_id)",
+    "CREATE INDEX IF NOT EXISTS {catalogues_by_town} ON {catalogues} (town_id, year)",
 ]
 
 TABLES = tuple(COLUMNS)
@@ -114,6 +130,7 @@ INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
     "bodies_by_unit", "bodies_by_body", "posts_by_unit", "posts_by_post", "posts_by_person",
+    "arrangements_by_zone", "catalogues_by_town",
 )
 
 def still_applies(table: str) -> str:
@@ -334,6 +351,8 @@ class StructureViewsSQL:
         self._apply_rewrites(curs, batch)
         for rewrite in batch.bodies:
             self._apply_body(curs, rewrite)
+        for record in batch.records:
+            self._apply_record(curs, record)
         self._apply_people(curs, batch)
         self._insert(
             curs, "history",
@@ -427,6 +446,17 @@ class StructureViewsSQL:
                     rewrite.recorded_at, STILL_BELIEVED,
                 ))
         self._insert(curs, "posts", rows)
+
+    def _apply_record(self, curs: Any, record: RecordRewrite) -> None:
+        key = COLUMNS[record.table][0][0]
+        curs.execute(
+            self._sql(f"UPDATE {{{record.table}}} SET recorded_to = %s WHERE {key} = %s "
+                      "AND recorded_to = %s"),
+            (record.recorded_at, record.record_id, STILL_BELIEVED))
+        self._insert(curs, record.table, [
+            (*(_json(v) if isinstance(v, (list, dict)) else v for v in row),
+             record.recorded_at, STILL_BELIEVED)
+            for row in record.rows])
 
     def _apply_people(self, curs: Any, batch: ViewBatch) -> None:
         for person in batch.people:
@@ -767,6 +797,61 @@ class StructureViewsSQL:
                       d.date(r[6]), None if d.date(r[7]) == END else d.date(r[7]))
                      for r in curs.fetchall()}
         return bodies, posts
+
+    # -- What the reports read --------------------------------------------------
+
+    def report_facts(self, moment: Moment) -> tuple[list[UnitFacts], list[BodyFacts],
+                                                    list[PostFacts], list[ArrangementFacts],
+                                                    list[CatalogueFacts]]:
+        """Everything the reports need on a date, as known at a time: five lean queries."""
+        d, params = self.dialect, moment.params()
+        with self._reading(tuples=True) as curs:
+            curs.execute(self._sql(
+                "SELECT unit_id, kind, name, federation_id, households, floating FROM {units} "
+                f"WHERE {CURRENT} AND status = 'active'"), params)
+            units = [UnitFacts(d.uuid(r[0]), r[1], r[2], d.uuid(r[3]), r[4], r[5])  # type: ignore[arg-type]
+                     for r in curs.fetchall()]
+            curs.execute(self._sql(
+                f"SELECT body_id, unit_id, type, name, attributes FROM {{bodies}} WHERE {CURRENT}"),
+                params)
+            bodies = [BodyFacts(d.uuid(r[0]), d.uuid(r[1]), r[2], r[3], json.loads(r[4]))  # type: ignore[arg-type]
+                      for r in curs.fetchall()]
+            curs.execute(self._sql(
+                "SELECT p.body_id, p.person_id, p.role, p.full_time, p.concurrent, e.rank, "
+                "e.source FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
+                "WHERE p.recorded_from <= %s AND %s < p.recorded_to AND p.valid_from <= %s "
+                "AND %s < p.valid_to"), params)
+            posts = [PostFacts(d.uuid(r[0]), d.uuid(r[1]), r[2], bool(r[3]), bool(r[4]),  # type: ignore[arg-type]
+                               r[5], r[6]) for r in curs.fetchall()]
+            curs.execute(self._sql(
+                "SELECT arrangement_id, zone_id, other_id, mode FROM {arrangements} "
+                f"WHERE {CURRENT}"), params)
+            arrangements = [ArrangementFacts(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])  # type: ignore[arg-type]
+                            for r in curs.fetchall()]
+            curs.execute(self._sql(
+                f"SELECT town_id, year, items FROM {{catalogues}} WHERE {CURRENT} AND year = %s"),
+                (*params, moment.as_of.year))
+            catalogues = [CatalogueFacts(d.uuid(r[0]), r[1],  # type: ignore[arg-type]
+                                         [Item.from_dict(i) for i in json.loads(r[2])])
+                          for r in curs.fetchall()]
+        return units, bodies, posts, arrangements, catalogues
+
+    def arrangements_of(self, zone_id: UUID) -> list[UUID]:
+        rows = self._query("SELECT DISTINCT arrangement_id FROM {arrangements} "
+                           "WHERE zone_id = %s AND recorded_to = %s", (zone_id, STILL_BELIEVED))
+        return sorted((self.dialect.uuid(r["arrangement_id"]) for r in rows), key=str)  # type: ignore[arg-type, return-value]
+
+    def catalogue_on(self, town_id: UUID, year: int, moment: Moment) -> dict[str, Any] | None:
+        rows = self._query(
+            "SELECT catalogue_id, town_id, year, items, valid_from FROM {catalogues} "
+            f"WHERE town_id = %s AND year = %s AND {CURRENT}",
+            (town_id, year, *moment.params()))
+        if not rows:
+            return None
+        row, d = rows[0], self.dialect
+        return {"id": d.uuid(row["catalogue_id"]), "town_id": d.uuid(row["town_id"]),
+                "year": row["year"], "since": d.date(row["valid_from"]),
+                "items": json.loads(row["items"])}
 
     def bodies_of(self, unit_id: UUID) -> list[UUID]:
         rows = self._query(

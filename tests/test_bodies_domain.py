@@ -6,11 +6,11 @@ aggregates and their commands are called directly.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from aggregates import day, stamp, unit
 
 from domain.bodies import (
     Appointment,
@@ -29,22 +29,6 @@ COMBINED = {"assessment_mode": "combined_horizontal_primary"}
 
 
 # -- Helpers ------------------------------------------------------------------
-
-
-def day(iso: str) -> date:
-    return date.fromisoformat(iso)
-
-
-def stamp(iso: str) -> Stamp:
-    return Stamp(day(iso), uuid4(), "test", datetime.now(timezone.utc))
-
-
-def unit(kind: UnitKind, name: str = "安阳镇", parent: Unit | None = None,
-         on: str = "2010-01-01") -> Unit:
-    s = stamp(on)
-    return Unit.establish(kind=kind, name=name, code=None, parent=parent,
-                          effective_date=s.effective_date, change_id=s.change_id,
-                          actor=s.actor, recorded_at=s.recorded_at)
 
 
 def town(kind: UnitKind = UnitKind.TOWN, on: str = "2010-01-01") -> Unit:

@@ -103,6 +103,18 @@ def require_county(code: str, capability: str) -> Principal:
     return who
 
 
+def require_city(city_code: str) -> Principal:
+    """The operator, or a key of city ``city_code``: its aggregate reports only."""
+    who = principal()
+    if who.is_operator:
+        return who
+    if who.role != "city":
+        raise Problem(403, "Forbidden", f"the {who.role} role cannot read a city's reports")
+    if who.city_code != city_code:
+        raise Problem(404, "Not Found", f"no city {city_code!r}")
+    return who
+
+
 def install(app: Flask) -> None:
     """Authenticate every /v1 request before its body is even read: no key is 401
     and another county is 404, whatever the body."""

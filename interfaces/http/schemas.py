@@ -602,3 +602,122 @@ class ReassignmentIn(Strict):
     effective_date = Day(required=True)
     consent = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
     authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+# -- Assessment catalogues, arrangements and reports ----------------------------
+
+
+class CatalogueItem(Strict):
+    title = _stripped_name(required=True)
+    function = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                             metadata={"description": "the town function the item assesses"})
+    veto = fields.Boolean(truthy={True}, falsy={False}, load_default=False,
+                          metadata={"description": "a one-vote-veto item (一票否决)"})
+    department = Text(validate=validate.Length(max=200), allow_none=True, load_default=None,
+                      metadata={"description": "the county department whose own function it is"})
+
+
+class CatalogueIn(Strict):
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1949, max=9999))
+    items = fields.List(fields.Nested(CatalogueItem), required=True,
+                        validate=validate.Length(min=1, max=500))
+    effective_date = Day(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class CatalogueOut(Schema):
+    id = fields.UUID()
+    town_id = fields.UUID()
+    year = fields.Integer()
+    since = Day()
+    items = fields.List(fields.Dict())
+
+
+class ArrangementIn(Strict):
+    zone_id = fields.UUID(required=True)
+    subdistrict_id = fields.UUID(required=True, metadata={
+        "description": "the sub-district (or town) the zone runs with"})
+    mode = fields.String(required=True, validate=validate.OneOf(["one_team", "coordinated"]),
+                         metadata={"description": "one_team 区街合一, coordinated 区街统分"})
+    effective_date = Day(required=True)
+    authority = fields.Nested(AuthoritySchema, allow_none=True, load_default=None)
+
+
+class CoveredOut(Schema):
+    urban_community = fields.Integer()
+    rural_community = fields.Integer()
+    federation = fields.Integer()
+
+
+class CoverageOut(Schema):
+    as_of = Day()
+    known_at = fields.DateTime()
+    villages = fields.Integer()
+    covered = fields.Nested(CoveredOut)
+    uncovered = fields.Integer()
+    coverage_ratio = fields.Float()
+    rural_communities = fields.Integer()
+    target = fields.Integer()
+    counties = fields.List(fields.String(), metadata={"description": "city view: the counties summed"})
+
+
+class StaffingItem(Schema):
+    federation_id = fields.UUID()
+    name = fields.String()
+    households = fields.Integer()
+    floating = fields.Integer()
+    quota = fields.Integer()
+    full_time_staff = fields.Integer()
+    shortfall = fields.Integer()
+
+
+class StaffingOut(Schema):
+    as_of = Day()
+    known_at = fields.DateTime()
+    items = fields.List(fields.Nested(StaffingItem))
+
+
+class FindingOut(Schema):
+    rule = fields.String()
+    severity = fields.String(metadata={"description": "error (a hard rule) or warning (a norm)"})
+    unit_id = fields.UUID(allow_none=True)
+    message = fields.String()
+    message_zh = fields.String()
+    clause = fields.String(metadata={"description": "where in the policy text"})
+    figures = fields.Dict()
+
+
+class ComplianceOut(Schema):
+    as_of = Day()
+    known_at = fields.DateTime()
+    findings = fields.List(fields.Nested(FindingOut))
+
+
+class ArrangementItem(Schema):
+    arrangement_id = fields.UUID()
+    zone_id = fields.UUID()
+    subdistrict_id = fields.UUID()
+    mode = fields.String()
+    label = fields.String()
+    leadership_in_place = fields.Boolean()
+    figures = fields.Dict()
+
+
+class ArrangementsOut(Schema):
+    as_of = Day()
+    known_at = fields.DateTime()
+    items = fields.List(fields.Nested(ArrangementItem))
+
+
+class RuleOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    severity = fields.String()
+    title = fields.String()
+    title_zh = fields.String()
+    clause = fields.String()
+    text_zh = fields.String()
+
+
+class RulesOut(Schema):
+    items = fields.List(fields.Nested(RuleOut))

@@ -1,0 +1,65 @@
+"""What the norms are checked against besides the structure: towns' assessment
+catalogues (H7) and the arrangements of zones with sub-districts (N7)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from domain.assessment import Item
+from interfaces.http import schemas
+from interfaces.http.context import moment
+from interfaces.http.problems import Problem
+from interfaces.http.units import authority, fresh, write
+
+blp = Blueprint("norms", __name__, url_prefix="/v1/tenants/<code>",
+                description="Assessment catalogues (H7) and zone arrangements (N7)")
+
+
+@blp.route("/units/<uuid:town_id>/assessment-catalogues")
+class Catalogues(MethodView):
+    @blp.arguments(schemas.CatalogueIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, town_id: UUID) -> dict[str, Any]:
+        """Adopt a town's assessment catalogue for a year (考核目录), or revise it."""
+        items = [Item(title=i["title"], function=i["function"], veto=i["veto"],
+                      department=i["department"]) for i in data["items"]]
+        return write(code, lambda place, actor: place.ledger.adopt_catalogue(
+            town_id=town_id, year=data["year"], items=items,
+            effective_date=data["effective_date"], actor=actor, authority=authority(data)))
+
+
+@blp.route("/units/<uuid:town_id>/assessment-catalogues/<int:year>")
+class CatalogueView(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.CatalogueOut)
+    def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> dict[str, Any]:
+        """The catalogue's items in force on ``as_of``, as known at ``known_at``."""
+        catalogue = fresh(code).views.catalogue_on(town_id, year, moment(args))
+        if catalogue is None:
+            raise Problem(404, "Not Found", f"no {year} catalogue of {town_id} in force then")
+        return catalogue
+
+
+@blp.route("/arrangements")
+class Arrangements(MethodView):
+    @blp.arguments(schemas.ArrangementIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+        """区街合一 (one_team) or 区街统分 (coordinated), from a date."""
+        return write(code, lambda place, actor: place.ledger.make_arrangement(
+            zone_id=data["zone_id"], subdistrict_id=data["subdistrict_id"], mode=data["mode"],
+            effective_date=data["effective_date"], actor=actor, authority=authority(data)))
+
+
+@blp.route("/arrangements/<uuid:arrangement_id>/end")
+class ArrangementEnd(MethodView):
+    @blp.arguments(schemas.AbolitionIn)
+    @blp.response(201, schemas.ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, arrangement_id: UUID) -> dict[str, Any]:
+        """End an arrangement: the effective date is its first day no longer in force."""
+        return write(code, lambda place, actor: place.ledger.end_arrangement(
+            arrangement_id, data["effective_date"], actor, authority(data)))

@@ -1,0 +1,98 @@
+"""Reports on the norms for any ``as_of`` and ``known_at``: coverage, staffing,
+zone arrangements and compliance for a county; coverage summed for a city."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from application import reports
+from domain.rulebook import RULES, Finding
+from infra.storage import require_county_code
+from interfaces.http import schemas
+from interfaces.http.auth import require_city
+from interfaces.http.context import moment, storage
+from interfaces.http.problems import Problem
+from interfaces.http.tenants import CITY_CODE
+from interfaces.http.units import fresh
+
+blp = Blueprint("reports", __name__, url_prefix="/v1",
+                description="Coverage, staffing, arrangements and compliance on any date")
+
+
+def _county(code: str, args: dict[str, Any]) -> tuple[reports.CountyOnDate, dict[str, Any]]:
+    when = moment(args)
+    return fresh(code).on_date(when), {"as_of": when.as_of, "known_at": when.known_at}
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    return {"rule": finding.rule, "severity": finding.severity, "unit_id": finding.unit_id,
+            "message": finding.message, "message_zh": finding.message_zh,
+            "clause": finding.clause, "figures": finding.figures}
+
+
+@blp.route("/tenants/<code>/reports/coverage")
+class Coverage(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.CoverageOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """N6: villages covered by each kind of community, and the target."""
+        county, times = _county(code, args)
+        return {**reports.coverage(county), **times}
+
+
+@blp.route("/tenants/<code>/reports/staffing")
+class Staffing(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.StaffingOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """N3: each federation's quota of full-time staff against those it has."""
+        county, times = _county(code, args)
+        return {**times, "items": reports.staffing(county)}
+
+
+@blp.route("/tenants/<code>/reports/arrangements")
+class ArrangementReport(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.ArrangementsOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """N7: which mode holds for each zone, and whether its leadership is in place."""
+        county, times = _county(code, args)
+        return {**times, "items": reports.arrangements(county)}
+
+
+@blp.route("/tenants/<code>/reports/compliance")
+class Compliance(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.ComplianceOut)
+    def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
+        """Every finding on the date: norms unmet (warning), hard rules broken since (error)."""
+        county, times = _county(code, args)
+        return {**times, "findings": [finding_json(f) for f in reports.compliance(county)]}
+
+
+@blp.route("/rules")
+class Rules(MethodView):
+    @blp.response(200, schemas.RulesOut)
+    def get(self) -> dict[str, Any]:
+        """The rule catalogue: H1–H7 and N1–N7 with the clause of the policy text."""
+        return {"items": [{**vars(rule), "severity": rule.severity} for rule in RULES.values()]}
+
+
+@blp.route("/cities/<city_code>/reports/coverage")
+class CityCoverage(MethodView):
+    @blp.arguments(schemas.Moment, location="query")
+    @blp.response(200, schemas.CoverageOut)
+    def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:
+        """N6 for a city: its counties' figures summed (no county's records)."""
+        if not CITY_CODE.fullmatch(city_code):
+            raise Problem(404, "Not Found", f"no city {city_code!r}")
+        require_city(city_code)
+        when = moment(args)
+        codes = storage().directory.city_tenant_codes(city_code)
+        figures = [reports.coverage(storage().county(require_county_code(code)).on_date(when))
+                   for code in codes]
+        return {**reports.city_coverage(figures), "as_of": when.as_of,
+                "known_at": when.known_at, "counties": codes}
