@@ -202,6 +202,9 @@ def test_h7_catalogues_are_refused_outside_the_towns_functions_and_over_the_veto
         return county.post(f"units/{town}/assessment-catalogues",
                            {"year": 2012, "items": items, "effective_date": day})
 
+    outside = adopt([{"title": "城市建设", "function": "urban_construction"}]).get_json()
+    assert (outside["rule_title_zh"], outside["clause"]) == ("考核目录限于本镇职能，严控一票否决",
+                                                             "三(二)3")
     for bad in ([{"title": "城市建设", "function": "urban_construction"}],
                 [{"title": "土地执法", "function": "economic_development",
                   "department": "县国土资源局"}],

@@ -11,6 +11,7 @@ from flask import Flask, Response, request
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from domain.rulebook import RULES
 from domain.rules import Conflict, DomainError, NotFound, RuleRefused
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,25 @@ def problem_response(status: int, title: str, detail: str | None = None, **extra
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 
+def _rule(rule_id: str | None) -> dict[str, Any]:
+    """The rule that refused the command, as the rule catalogue states it."""
+    rule = RULES.get(rule_id or "")
+    if rule is None:
+        return {"rule": rule_id}
+    return {"rule": rule.id, "rule_title": rule.title, "rule_title_zh": rule.title_zh,
+            "clause": rule.clause}
+
+
 def _from_domain(error: DomainError) -> Response:
     if isinstance(error, NotFound):
         return problem_response(404, "Not Found", error.message)
     if isinstance(error, Conflict):
         return problem_response(
-            409, "Conflict", error.message, rule=error.rule,
+            409, "Conflict", error.message, **_rule(error.rule),
             conflicts=[str(c) for c in error.conflicts] or None,
         )
     assert isinstance(error, RuleRefused)
-    return problem_response(422, "Rule Refused", error.message, rule=error.rule)
+    return problem_response(422, "Rule Refused", error.message, **_rule(error.rule))
 
 
 def install(app: Flask) -> None:
