@@ -14,6 +14,8 @@ from uuid import UUID
 
 from application.ledger import CountyLedger
 from application.replay import replay
+from domain.arrangements import Arrangement
+from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
 
 # The facts of a unit that the views show, as the replay computes them.
@@ -23,6 +25,8 @@ FIELDS = ("kind", "status", "name", "parent_id", "federation_id", "established_o
 BODY_FIELDS = ("body_id", "unit_id", "type", "name")
 POST_FIELDS = ("post_id", "body_id", "person_id", "role", "full_time", "concurrent",
                "since", "until")
+ARRANGEMENT_FIELDS = ("arrangement_id", "zone_id", "subdistrict_id", "mode")
+CATALOGUE_FIELDS = ("town_id", "year", "items")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,21 @@ def replayed_staffing(bodies: Iterable[Body], day: date) -> tuple[set[tuple[Any,
     )
 
 
+def replayed_records(arrangements: Iterable[Arrangement],
+                     catalogues: Iterable[AssessmentCatalogue], day: date
+                     ) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """The arrangements in force on a date and the catalogues of its year in force
+    then, shaped as ``ARRANGEMENT_FIELDS`` and ``CATALOGUE_FIELDS``."""
+    in_force = {(a.id, a.zone_id, a.subdistrict_id, a.mode) for a in arrangements
+                if a.made_on <= day < a.valid_to}
+    versions = set()
+    for catalogue in catalogues:
+        held = [v for v in catalogue.versions if v.since <= day]
+        if catalogue.year == day.year and held:
+            versions.add((catalogue.town_id, catalogue.year, tuple(held[-1].items)))
+    return in_force, versions
+
+
 def _compare(view: str, fields: Sequence[str], seen: set[tuple[Any, ...]],
              expected: set[tuple[Any, ...]]) -> list[dict[str, Any]]:
     return [{"view": view, "row": dict(zip(fields, row, strict=True)), "problem": problem}
@@ -77,6 +96,7 @@ def audit_replay(
     view_units: Iterable[dict[str, Any]],
     view_lineage: Iterable[tuple[UUID, UUID, UUID]],
     view_staffing: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]],
+    view_records: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]],
     on_page: Callable[[int], None] | None = None,
 ) -> ReplayReport:
     """Compare the views' units, lineage, bodies and posts on ``as_of`` (as known
@@ -107,4 +127,8 @@ def audit_replay(
     bodies, posts = replayed_staffing(replayed.bodies.values(), as_of)
     differences += _compare("bodies", BODY_FIELDS, view_staffing[0], bodies)
     differences += _compare("posts", POST_FIELDS, view_staffing[1], posts)
+    arrangements, catalogues = replayed_records(
+        replayed.arrangements.values(), replayed.catalogues.values(), as_of)
+    differences += _compare("arrangements", ARRANGEMENT_FIELDS, view_records[0], arrangements)
+    differences += _compare("catalogues", CATALOGUE_FIELDS, view_records[1], catalogues)
     return ReplayReport(replayed.events, len(expected), differences)

@@ -1,7 +1,7 @@
 """The structure rebuilt from the events alone, with no read view involved.
 
-Auditors (and the tests) compare the read views with this: every unit and
-body folded from the events recorded up to ``known_at``, then asked for its
+Auditors (and the tests) compare the read views with this: every unit, body,
+arrangement and catalogue folded from the events recorded up to ``known_at``, then asked for its
 state on a date; and the successions (lineage) that conversions and mergers
 recorded.
 """
@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from application.ledger import CountyLedger
+from domain.arrangements import Arrangement
+from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
 from domain.changes import Change, ChangeType
 from domain.units import Unit
@@ -35,6 +38,8 @@ class Succession:
 class Replayed:
     units: dict[UUID, Unit] = field(default_factory=dict)
     bodies: dict[UUID, Body] = field(default_factory=dict)
+    arrangements: dict[UUID, Arrangement] = field(default_factory=dict)
+    catalogues: dict[UUID, AssessmentCatalogue] = field(default_factory=dict)
     successions: list[Succession] = field(default_factory=list)
     retracted: set[UUID] = field(default_factory=set)
     events: int = 0
@@ -70,9 +75,11 @@ def replay(
                 assert isinstance(unit, Unit)
                 replayed.units[unit.id] = unit
             elif isinstance(event, Body.Event):
-                body = event.mutate(replayed.bodies.get(event.originator_id))
-                assert isinstance(body, Body)
-                replayed.bodies[body.id] = body
+                _fold(replayed.bodies, event)
+            elif isinstance(event, Arrangement.Event):
+                _fold(replayed.arrangements, event)
+            elif isinstance(event, AssessmentCatalogue.Event):
+                _fold(replayed.catalogues, event)
             elif isinstance(event, Change.Recorded) and event.type in ChangeType.SUCCESSIONS:
                 replayed.successions.extend(
                     Succession(p, s, event.originator_id, event.effective_date)
@@ -84,3 +91,7 @@ def replay(
         if on_page is not None:
             on_page(len(notifications))
 
+
+def _fold(aggregates: dict[UUID, Any], event: Any) -> None:
+    aggregate = event.mutate(aggregates.get(event.originator_id))
+    aggregates[aggregate.id] = aggregate

@@ -127,7 +127,7 @@ def _save_loop(ledger: CountyLedger, town: Unit, cycles: int, round_no: int) -> 
             change_id=stamp.change_id, type=change_type, effective_date=stamp.effective_date,
             recorded_at=stamp.recorded_at, actor=stamp.actor, authority=None,
             created_unit_ids=created,
-            affected_unit_ids=[a.id for a in aggregates if a.id not in created])
+            affected_unit_ids=[a.id for a in aggregates if a.id not in created], body_ids=[])
         began = time.perf_counter()
         ledger.save(change, *aggregates)
         spent += time.perf_counter() - began

@@ -140,7 +140,15 @@ class County:
         return audit_replay(
             self.ledger, moment.as_of, moment.known_at,
             self.views.units_on(moment, statuses=None), self.views.lineage_edges(moment),
-            self.views.staffing_on(moment), on_page,
+            self.views.staffing_on(moment), self.records_on(moment), on_page,
+        )
+
+    def records_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+        """The arrangements and catalogues the views show on a date, as the audit compares them."""
+        _units, _bodies, _posts, arrangements, catalogues = self.views.report_facts(moment)
+        return (
+            {(a.arrangement_id, a.zone_id, a.other_id, a.mode) for a in arrangements},
+            {(c.town_id, c.year, tuple(c.items)) for c in catalogues},
         )
 
     def lag(self) -> dict[str, int]:

@@ -142,6 +142,9 @@ def still_applies(table: str) -> str:
 
 
 CURRENT = "recorded_from <= %s AND %s < recorded_to AND valid_from <= %s AND %s < valid_to"
+# Ids listed in one IN (…); beyond, a whole county's rows are read and picked in
+# Python (and the statement stays far from the stores' limits on parameters).
+MAX_LISTED = 1000
 
 
 @dataclass(frozen=True)
@@ -532,15 +535,18 @@ class StructureViewsSQL:
             return
         for row in federations.values():
             row["member_ids"], row["members"] = [], []
-        marks = ", ".join(["%s"] * len(federations))
-        members = self._rows(
-            curs,
-            "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
-            f"WHERE federation_id IN ({marks}) AND {CURRENT} ORDER BY unit_id",
-            (*federations, *moment.params()),
-        )
+        select = ("SELECT unit_id, federation_id, households, residents, floating FROM {units} "
+                  f"WHERE {CURRENT} AND federation_id IS NOT NULL")
+        if len(federations) <= MAX_LISTED:
+            marks = ", ".join(["%s"] * len(federations))
+            members = self._rows(curs, f"{select} AND federation_id IN ({marks}) ORDER BY unit_id",
+                                 (*moment.params(), *federations))
+        else:  # a whole county: every federated village of the date
+            members = self._rows(curs, f"{select} ORDER BY unit_id", moment.params())
         for member in members:
-            federation = federations[self.dialect.uuid(member["federation_id"])]
+            federation = federations.get(self.dialect.uuid(member["federation_id"]))  # type: ignore[arg-type]
+            if federation is None:
+                continue
             federation["member_ids"].append(self.dialect.uuid(member["unit_id"]))
             federation["members"].append(member)
 
@@ -711,14 +717,18 @@ class StructureViewsSQL:
         found: dict[UUID, list[dict[str, Any]]] = {u: [] for u in unit_ids}
         if not unit_ids:
             return found
-        marks = ", ".join(["%s"] * len(unit_ids))
-        rows = self._query(
-            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
-            f"FROM {{bodies}} WHERE unit_id IN ({marks}) AND {CURRENT} ORDER BY type, name",
-            (*unit_ids, *moment.params()),
-        )
+        select = ("SELECT body_id, unit_id, type, name, attributes, established_on, "
+                  f"abolished_on FROM {{bodies}} WHERE {CURRENT}")
+        if len(unit_ids) <= MAX_LISTED:
+            marks = ", ".join(["%s"] * len(unit_ids))
+            rows = self._query(f"{select} AND unit_id IN ({marks}) ORDER BY type, name",
+                               (*moment.params(), *unit_ids))
+        else:  # a whole county (the audit): every body of the date, picked here
+            rows = self._query(f"{select} ORDER BY type, name", moment.params())
         for row in rows:
-            found[self.dialect.uuid(row["unit_id"])].append(self._body_row(row))  # type: ignore[index]
+            bodies = found.get(self.dialect.uuid(row["unit_id"]))  # type: ignore[arg-type]
+            if bodies is not None:
+                bodies.append(self._body_row(row))
         return found
 
     def _body_row(self, row: dict[str, Any]) -> dict[str, Any]:

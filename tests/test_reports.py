@@ -296,3 +296,31 @@ def test_retracting_a_catalogue_or_an_arrangement_is_refused(county: Client) -> 
         "items": [{"title": "招商引资", "function": "economic_development"}]}))
     refused = county.post(f"changes/{adopted['change_id']}/retraction", {"reason": "误录"})
     assert refused.status_code == 422
+
+
+def test_the_replay_audit_covers_arrangements_and_catalogues(county: Client, storage: Any) -> None:
+    from datetime import date, datetime, timezone
+
+    from application.audit import replayed_records
+    from application.replay import replay
+    from infra.views import Moment
+
+    zone = county.unit("functional_zone", "经济开发区")
+    street = county.unit("subdistrict", "东山街道")
+    county.ok(county.post("arrangements", {"zone_id": zone, "subdistrict_id": street,
+                                           "mode": "coordinated", "effective_date": "2012-01-01"}))
+    county.ok(county.post(f"units/{street}/assessment-catalogues", {
+        "year": 2012, "effective_date": "2012-01-01",
+        "items": [{"title": "社会治理", "function": "social_management"}]}))
+    auditor = Client(county.http, county.ok(county.post(
+        f"/v1/tenants/{county.code}/keys", {"role": "auditor"}))["key"], county.code)
+    report = auditor.ok(auditor.post("audit/replays", {"as_of": DAY}), 200)
+    assert report["matches"] is True, report["differences"]
+
+    place = storage.county(county.code)
+    moment = Moment(date(2012, 6, 1), datetime.now(timezone.utc))
+    rebuilt = replay(place.ledger, moment.known_at)
+    expected = replayed_records(rebuilt.arrangements.values(), rebuilt.catalogues.values(),
+                                moment.as_of)
+    assert [len(rows) for rows in expected] == [1, 1]
+    assert place.records_on(moment) == expected
