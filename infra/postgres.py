@@ -91,6 +91,12 @@ class PostgresDialect(Dialect):
     def identifier(self, name: str) -> Any:
         return Identifier(name)
 
+    @contextmanager
+    def batched(self, curs: Any) -> Iterator[None]:
+        # Pipeline mode: the writes of a command's rows cost one round trip, not one each.
+        with curs.connection.pipeline():
+            yield
+
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         # Reclaim the dead row versions that still hold what was erased.
         with datastore.get_connection() as conn:  # autocommit, as VACUUM needs

@@ -87,22 +87,22 @@ class County:
         ledger.recorder.views = views  # type: ignore[attr-defined]
 
     # What the ledger's commands look up (``application.ledger.Lookups``): the
-    # views caught up first, so that every committed event counts.
+    # views brought up to date first, so that every committed event counts.
 
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
-        self.catch_up()
+        self.refresh()
         return self.views.children_after(unit_id, day)
 
     def bodies_of(self, unit_id: UUID) -> list[UUID]:
-        self.catch_up()
+        self.refresh()
         return self.views.bodies_of(unit_id)
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
-        self.catch_up()
+        self.refresh()
         return self.views.body_of_post(post_id)
 
     def arrangements_of(self, zone_id: UUID) -> list[UUID]:
-        self.catch_up()
+        self.refresh()
         return self.views.arrangements_of(zone_id)
 
     def on_date(self, moment: Moment) -> CountyOnDate:

@@ -176,6 +176,11 @@ class Dialect:
     def before_erasing(self, curs: Any) -> None:
         """Make the store overwrite, not merely unlink, what the transaction deletes."""
 
+    @contextmanager
+    def batched(self, curs: Any) -> Iterator[None]:
+        """Statements whose results nobody reads, sent without waiting for each."""
+        yield
+
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         """After an erasure is committed: leave no copy of what it erased that a raw
         scan of the store's files could find (old row versions, logs)."""
@@ -297,12 +302,13 @@ class StructureViewsSQL:
         before, tracked, last_link = self._positions(curs, positions[0])
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
-        self._insert(curs, "chain", chain_links(last_link, records))
-        if batch is not None and batch.shredded:
-            self._shred(curs, batch.shredded)
-        if batch is not None and before == tracked:
-            self._write(curs, batch.resolve(positions))
-            batch.applied = True
+        with self.dialect.batched(curs):
+            self._insert(curs, "chain", chain_links(last_link, records))
+            if batch is not None and batch.shredded:
+                self._shred(curs, batch.shredded)
+            if batch is not None and before == tracked:
+                self._write(curs, batch.resolve(positions))
+                batch.applied = True
 
     def _shred(self, curs: Any, person_ids: Sequence[UUID]) -> None:
         self.dialect.before_erasing(curs)
