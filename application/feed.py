@@ -19,12 +19,17 @@ from eventsourcing.utils import get_topic
 
 from application.ledger import CountyLedger
 from application.projection import snake_case
+from domain.arrangements import Arrangement
+from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
 from domain.changes import Change
 from domain.people import Person
 from domain.plans import Plan
 from domain.policy import Policy
 from domain.units import Unit
+
+# Every aggregate whose events the feed carries.
+FEED_AGGREGATES = (Unit, Change, Plan, Policy, Body, Person, Arrangement, AssessmentCatalogue)
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic",
              "effective_date"}
@@ -41,9 +46,10 @@ class FeedEvent:
 
 
 def feed_type(event_class: type) -> str:
-    """``Unit.JoinedFederation`` → ``unit.joined_federation``."""
+    """``Unit.JoinedFederation`` → ``unit.joined_federation``;
+    ``AssessmentCatalogue.Adopted`` → ``assessment_catalogue.adopted``."""
     aggregate, _, name = event_class.__qualname__.partition(".")
-    return f"{aggregate.lower()}.{snake_case(name)}"
+    return f"{snake_case(aggregate)}.{snake_case(name)}"
 
 
 @cache
@@ -51,7 +57,7 @@ def feed_types() -> dict[str, str]:
     """Every event type of the feed, with the library's topic for its class."""
     return {
         feed_type(value): get_topic(value)
-        for aggregate in (Unit, Change, Plan, Policy, Body, Person)
+        for aggregate in FEED_AGGREGATES
         for value in vars(aggregate).values()
         if isinstance(value, type) and issubclass(value, Aggregate.Event)
         # The library gives every aggregate a base Event and a default Created;
@@ -61,9 +67,14 @@ def feed_types() -> dict[str, str]:
 
 
 def read_feed(
-    ledger: CountyLedger, after: int, limit: int, types: Sequence[str] = ()
+    ledger: CountyLedger, after: int, limit: int, types: Sequence[str] = (),
+    *, personal_data: bool = True,
 ) -> list[FeedEvent]:
-    """Up to ``limit`` events recorded after position ``after`` (of ``types``, if named)."""
+    """Up to ``limit`` events recorded after position ``after`` (of ``types``, if named).
+
+    Without ``personal_data`` the personal fields read as null, as after an
+    erasure: for copies the ledger cannot erase later (a broker's stream).
+    """
     topics = [feed_types()[t] for t in types]
     notifications = ledger.recorder.select_notifications(
         start=after, limit=limit, topics=topics, inclusive_of_start=False
@@ -71,12 +82,14 @@ def read_feed(
     events = []
     for notification in notifications:
         event = ledger.mapper.to_domain_event(notification)
+        personal = getattr(type(event), "personal_fields", ())
         events.append(FeedEvent(
             position=notification.id,
             type=feed_type(type(event)),
             subject=event.originator_id,
             recorded_at=event.timestamp,
             effective_date=getattr(event, "effective_date", None),
-            data={k: v for k, v in vars(event).items() if k not in _ENVELOPE},
+            data={k: None if not personal_data and k in personal else v
+                  for k, v in vars(event).items() if k not in _ENVELOPE},
         ))
     return events

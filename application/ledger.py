@@ -387,8 +387,9 @@ class CountyLedger(Application):
         """Erase a person's personal data (删除个人信息): the key that seals it is
         destroyed in the transaction that records the erasure."""
         person = self.person(person_id)
-        person.erase(actor)
-        self._save(person)
+        if not person.erased:  # again: nothing to record (the store's cleanup may be redone)
+            person.erase(actor)
+            self._save(person)
         return person
 
     def appoint(

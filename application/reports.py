@@ -322,6 +322,8 @@ def arrangements(county: CountyOnDate) -> list[dict[str, Any]]:
     leadership that mode requires is in place."""
     items = []
     for arrangement in county.arrangements:
+        if arrangement.zone_id not in county.unit or arrangement.other_id not in county.unit:
+            continue  # a side ceased (or was retracted): nothing runs together any more
         zone = {p.person_id for p in county.posts_in(arrangement.zone_id, *ZONE_LEADING_BODIES)
                 if Role(p.role) in LEADING_ROLES}
         other = {p.person_id for p in county.posts_in(arrangement.other_id,

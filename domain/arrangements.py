@@ -31,7 +31,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.bodies import BodyType, Role
 from domain.kinds import UnitKind
-from domain.rules import Conflict, RuleRefused
+from domain.rules import Conflict, RuleRefused, require_recorded_after
 from domain.timeline import END
 from domain.units import Stamp, Unit
 
@@ -144,6 +144,7 @@ class Arrangement(Aggregate):
         if day <= self.made_on:
             raise Conflict(None, f"the arrangement starts only on {self.made_on}; it can end "
                                  "no earlier than the day after", [self.made_by])
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             self.Ended, effective_date=day, change_id=stamp.change_id, actor=stamp.actor,
             timestamp=stamp.recorded_at,

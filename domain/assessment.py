@@ -24,7 +24,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import Level, UnitKind
-from domain.rules import Conflict, RuleRefused
+from domain.rules import Conflict, RuleRefused, require_recorded_after
 from domain.units import Stamp, Unit
 
 # 二(一)2: 中心镇的主要职能。"促进经济发展、加强社会管理、强化公共服务、推进基层民主,
@@ -245,6 +245,7 @@ class AssessmentCatalogue(Aggregate):
             town.require_not_void()
             town.require_open_on(day, f"revise the {self.year} assessment catalogue of")
         self._require_h7(items, self.town_kind, max_veto_items)
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             self.Revised, effective_date=day, change_id=stamp.change_id, actor=stamp.actor,
             timestamp=stamp.recorded_at, items=[item.to_dict() for item in items],

@@ -21,7 +21,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import TOWN_LEVEL, UnitKind
-from domain.rules import Conflict, RuleRefused
+from domain.rules import Conflict, RuleRefused, require_recorded_after
 from domain.timeline import END
 from domain.units import Stamp, Unit
 
@@ -60,7 +60,7 @@ LABELS = {
     BodyType.PARTY_ORGANISATION: "党组织",
     BodyType.RESIDENTS_COMMITTEE: "居委会",
     BodyType.VILLAGE_COMMITTEE: "村委会",
-    BodyType.FEDERATION_MANAGEMENT_COMMITTEE: "联居管委会",
+    BodyType.FEDERATION_MANAGEMENT_COMMITTEE: "管委会",  # of 乙丙联居: 乙丙联居管委会
     BodyType.ECONOMIC_COOPERATIVE: "经济合作社",
     BodyType.SOCIAL_WORK_COMMITTEE: "社会工作委员会",
     BodyType.SOCIAL_AFFAIRS_OFFICE: "社会事务管理办公室",
@@ -319,11 +319,13 @@ class Body(Aggregate):
         if self.abolished_on is not None:
             raise Conflict(None, f"{self.name} is already abolished on {self.abolished_on}",
                            [self.abolished_by] if self.abolished_by else [])
-        open_posts = [p.started_by for p in self.posts.values()
-                      if p.until is None or p.until > day]
-        if open_posts:
+        # A post still open is named by its appointment; one whose recorded end is
+        # later than the date, by that end.
+        held = [p.ended_by or p.started_by for p in self.posts.values()
+                if p.until is None or p.until > day]
+        if held:
             raise Conflict(None, f"{self.name} has posts held on or after {day}; end them first",
-                           open_posts)
+                           held)
         self._record(self.Abolished, stamp)
 
     def wind_up(self, stamp: Stamp) -> None:
@@ -411,6 +413,7 @@ class Body(Aggregate):
                           f"the most a social work committee may have (可配备1—5名)")
 
     def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             event_class, effective_date=stamp.effective_date, change_id=stamp.change_id,
             actor=stamp.actor, timestamp=stamp.recorded_at, **facts,
@@ -444,6 +447,7 @@ class Body(Aggregate):
         if dependents:
             raise Conflict(None, f"later changes to {self.name} build on change {change_id}; "
                                  "retract them first", dependents)
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             self.Retracted, effective_date=stamp.effective_date, change_id=stamp.change_id,
             actor=stamp.actor, timestamp=stamp.recorded_at, retracted_change_id=change_id,

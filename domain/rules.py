@@ -9,6 +9,7 @@ opposite, a concurrent writer) is a *conflict* and names the changes involved.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 
@@ -41,3 +42,12 @@ class NotFound(DomainError):
     def __init__(self, what: str, ident: object):
         super().__init__(None, f"{what} {ident} not found")
         self.what = what
+
+
+def require_recorded_after(modified_on: datetime, recorded_at: datetime) -> None:
+    """The recorded times of one aggregate's events increase. A command stamped
+    before a concurrent change to the same aggregate was committed would record
+    its event earlier than that change's: it loses, and is retried."""
+    if recorded_at < modified_on:  # equal: more events of the same command
+        raise Conflict(None, "a concurrent change to the same record was recorded meanwhile; "
+                             "retry")

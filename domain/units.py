@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import AREA_TYPES, Level, UnitKind
-from domain.rules import Conflict, RuleRefused
+from domain.rules import Conflict, RuleRefused, require_recorded_after
 from domain.timeline import (
     BEGINNING,
     END,
@@ -431,6 +431,7 @@ class Unit(Aggregate):
 
     def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
         self.require_not_void()
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             event_class,
             effective_date=stamp.effective_date,
@@ -469,6 +470,7 @@ class Unit(Aggregate):
                 f"change {change_id}; retract them first",
                 dependents,
             )
+        require_recorded_after(self.modified_on, stamp.recorded_at)
         self.trigger_event(
             self.Retracted,
             effective_date=stamp.effective_date,

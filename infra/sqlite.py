@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
@@ -23,6 +24,14 @@ from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
 def _timestamp(value: datetime) -> str:
     # Fixed width, always UTC with microseconds, so text order is time order.
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+# How often an erasure tries to empty the write-ahead log while readers hold it.
+CHECKPOINT_ATTEMPTS = 10
+
+
+class StoreBusy(OperationalError):
+    """The store could not finish forgetting erased data now (503); a retry will."""
 
 
 sqlite3.register_adapter(UUID, str)
@@ -61,8 +70,14 @@ class SQLiteDialect(Dialect):
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         # The write-ahead log still holds the pages as they were before the
         # erasure: copy it into the (securely overwritten) file and empty it.
-        with datastore.transaction(commit=False) as curs:
-            curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            with datastore.transaction(commit=False) as curs:
+                curs.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = curs.fetchone()[0]
+            if not busy:
+                return
+            time.sleep(0.05 * (attempt + 1))  # a reader still holds an older snapshot
+        raise StoreBusy("the write-ahead log could not be emptied; ask again to finish")
 
     @contextmanager
     def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:

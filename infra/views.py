@@ -877,7 +877,8 @@ class StructureViewsSQL:
         return sorted((self.dialect.uuid(r["body_id"]) for r in rows), key=str)  # type: ignore[arg-type, return-value]
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
-        rows = self._query("SELECT body_id FROM {posts} WHERE post_id = %s LIMIT 1", (post_id,))
+        rows = self._query("SELECT body_id FROM {posts} WHERE post_id = %s AND recorded_to = %s "
+                           "LIMIT 1", (post_id, STILL_BELIEVED))
         return self.dialect.uuid(rows[0]["body_id"]) if rows else None
 
     def person(self, person_id: UUID) -> dict[str, Any] | None:

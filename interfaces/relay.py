@@ -67,7 +67,9 @@ class NatsRelay:
     async def _relay(self, jetstream: object, county: County) -> int:
         name = tracking_name(county.code)
         after = county.views.max_tracking_id(name) or 0  # type: ignore[attr-defined]
-        events = read_feed(county.ledger, after, BATCH)
+        # Without names: JetStream keeps what it is given, and an erasure could not
+        # reach it there. Consumers read a person's name through the API.
+        events = read_feed(county.ledger, after, BATCH, personal_data=False)
         for event in events:
             await jetstream.publish(  # type: ignore[attr-defined]
                 f"{self.prefix}.{county.code}.{event.type}",

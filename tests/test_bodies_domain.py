@@ -423,12 +423,14 @@ def test_winding_up_a_combined_agency_needs_no_consent() -> None:
 def test_a_body_with_posts_held_on_or_after_the_date_cannot_be_abolished() -> None:
     committee = body(BodyType.PARTY_COMMITTEE, town())
     _, open_post = appoint(committee, Role.SECRETARY, "2012-01-01")
-    ending_late, ends_late = appoint(committee, Role.MEMBER, "2012-01-01")
-    committee.end_post(ending_late, stamp("2015-01-01"), reason=None, consent=None)
+    ending_late, _ = appoint(committee, Role.MEMBER, "2012-01-01")
+    ends_late = stamp("2015-01-01")
+    committee.end_post(ending_late, ends_late, reason=None, consent=None)
     ended_early, _ = appoint(committee, Role.MEMBER, "2012-01-01")
     committee.end_post(ended_early, stamp("2013-01-01"), reason=None, consent=None)
     with pytest.raises(Conflict, match="end them first") as refused:
         committee.abolish(stamp("2014-01-01"))
+    # An open post is named by its appointment; one ending later, by that end.
     assert refused.value.conflicts == sorted([open_post.change_id, ends_late.change_id], key=str)
     assert committee.abolished_on is None
 
@@ -579,3 +581,13 @@ def test_retracting_a_full_time_post_end_is_refused_when_it_would_make_six_h5() 
     with pytest.raises(DomainError):
         committee.retract(ending.change_id, stamp("2013-01-01"))
     assert committee.full_time_staff_on(day("2013-01-01")) == 5
+
+
+def test_a_command_stamped_before_a_concurrent_change_was_recorded_loses() -> None:
+    """Recorded times of one aggregate's events increase: a command stamped before
+    another one to the same body committed must retry, not record in the past."""
+    committee = body(BodyType.PARTY_COMMITTEE, town())
+    late = stamp("2012-01-01")  # taken first ...
+    committee.appoint(Appointment(uuid4(), Role.MEMBER), uuid4(), stamp("2012-01-01"))
+    with pytest.raises(Conflict, match="meanwhile"):  # ... but another change came first
+        committee.appoint(Appointment(uuid4(), Role.MEMBER), uuid4(), late)

@@ -324,3 +324,21 @@ def test_the_replay_audit_covers_arrangements_and_catalogues(county: Client, sto
                                 moment.as_of)
     assert [len(rows) for rows in expected] == [1, 1]
     assert place.records_on(moment) == expected
+
+
+def test_the_feed_carries_and_filters_catalogue_and_arrangement_events(county: Client) -> None:
+    town = county.unit("central_town", "塘下镇")
+    county.ok(county.post(f"units/{town}/assessment-catalogues", {
+        "year": 2012, "effective_date": "2012-01-01",
+        "items": [{"title": "招商引资", "function": "economic_development"}]}))
+    page = county.ok(county.get("events", types="assessment_catalogue.adopted"), 200)
+    assert [e["type"] for e in page["items"]] == ["assessment_catalogue.adopted"]
+    assert county.get("events", types="arrangement.made").status_code == 200
+
+
+def test_odd_years_and_times_are_4xx(county: Client) -> None:
+    town = county.unit("central_town", "塘下镇")
+    assert county.get(f"units/{town}/assessment-catalogues/99999999999999999999").status_code == 404
+    assert county.get(f"units/{town}/assessment-catalogues/1900").status_code == 404
+    late = county.get("reports/coverage", known_at="9999-12-31T23:59:59-12:00")
+    assert late.status_code == 422 and "known_at" in late.get_json()["errors"]

@@ -67,7 +67,7 @@ class Roster(MethodView):
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:
         """The unit's bodies on ``as_of``, each with the posts held in it then."""
         place, when = fresh(code), moment(args)
-        if not place.views.history(unit_id, when.known_at):
+        if place.views.unit_on(unit_id, when) is None:  # unknown then, or retracted
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         body = {"unit_id": unit_id, "as_of": when.as_of, "known_at": when.known_at,
                 "bodies": place.views.roster(unit_id, when)}

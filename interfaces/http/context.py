@@ -37,6 +37,11 @@ def moment(args: dict[str, Any]) -> Moment:
     if known_at.tzinfo is None:
         raise Problem(422, "Unprocessable Entity", "known_at needs a time zone",
                       errors={"known_at": ["give an RFC 3339 time with offset, e.g. Z"]})
+    try:  # the stores compare in UTC, and 9999-12-31T23:59-12:00 is past its end
+        known_at.astimezone(timezone.utc)
+    except OverflowError:
+        raise Problem(422, "Unprocessable Entity", "known_at is out of range",
+                      errors={"known_at": ["must be a time before 9999-12-31 in UTC"]}) from None
     return Moment(as_of=args.get("as_of") or today_in_china(), known_at=known_at)
 
 

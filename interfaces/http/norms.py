@@ -15,6 +15,8 @@ from interfaces.http.context import moment
 from interfaces.http.problems import Problem
 from interfaces.http.units import authority, fresh, write
 
+YEARS = (1949, 9999)  # the years a catalogue can be adopted for (schemas.CatalogueIn)
+
 blp = Blueprint("norms", __name__, url_prefix="/v1/tenants/<code>",
                 description="Assessment catalogues (H7) and zone arrangements (N7)")
 
@@ -38,6 +40,8 @@ class CatalogueView(MethodView):
     @blp.response(200, schemas.CatalogueOut)
     def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> dict[str, Any]:
         """The catalogue's items in force on ``as_of``, as known at ``known_at``."""
+        if not YEARS[0] <= year <= YEARS[1]:
+            raise Problem(404, "Not Found", f"no catalogue for the year {year}")
         catalogue = fresh(code).views.catalogue_on(town_id, year, moment(args))
         if catalogue is None:
             raise Problem(404, "Not Found", f"no {year} catalogue of {town_id} in force then")

@@ -49,7 +49,8 @@ class PersonView(MethodView):
     @blp.response(204)
     def delete(self, code: str, person_id: UUID) -> Response:
         """Erase the person's personal data from every view, history, the feed and
-        the stored events; their posts remain, held by an erased person."""
+        the stored events; their posts remain, held by an erased person. Asking
+        again is answered 204 too, and redoes the store's cleanup."""
         who = require_county(code, "admin")
         place = county(code)
         person = place.ledger.erase_person(person_id, who.actor)

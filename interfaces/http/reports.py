@@ -92,7 +92,10 @@ class CityCoverage(MethodView):
         require_city(city_code)
         when = moment(args)
         codes = storage().directory.city_tenant_codes(city_code)
-        figures = [reports.coverage(storage().county(require_county_code(code)).on_date(when))
-                   for code in codes]
+        figures = []
+        for code in codes:
+            place = storage().county(require_county_code(code))
+            place.refresh()
+            figures.append(reports.coverage(place.on_date(when)))
         return {**reports.city_coverage(figures), "as_of": when.as_of,
                 "known_at": when.known_at, "counties": codes}

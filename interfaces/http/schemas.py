@@ -618,7 +618,7 @@ class CatalogueItem(Strict):
 
 
 class CatalogueIn(Strict):
-    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1949, max=9999))
+    year = fields.Integer(required=True, strict=True, validate=validate.Range(min=1949, max=9999))  # norms.YEARS
     items = fields.List(fields.Nested(CatalogueItem), required=True,
                         validate=validate.Length(min=1, max=500))
     effective_date = Day(required=True)
