@@ -41,6 +41,7 @@ class People(MethodView):
 class PersonView(MethodView):
     @blp.response(200, schemas.PersonOut)
     def get(self, code: str, person_id: UUID) -> dict[str, Any]:
+        """A person: rank and source, and their name until it is erased."""
         person = fresh(code).views.person(person_id)
         if person is None:
             raise Problem(404, "Not Found", f"no person {person_id}")
