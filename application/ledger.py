@@ -333,14 +333,9 @@ class CountyLedger(Application):
         units = self._units(change.units)
         bodies = self._bodies(change.body_ids)
         dependents = {d for a in (*units, *bodies) for d in a.dependents(change_id)}
-        for created in change.created_unit_ids:
-            # Units that hang under a unit it created, and bodies established in one
-            # (other than those the change founded with it).
+        for created in change.created_unit_ids:  # units that hang under a unit it created
             dependents.update(self._unit(child).established_by
                               for child in self.lookups.children_after(created, date.min))
-            dependents.update(body.established_by
-                              for body in self._bodies(self.lookups.bodies_of(created))
-                              if body.id not in change.body_ids and not body.is_void)
         if dependents:
             raise Conflict(
                 None, f"later changes build on change {change_id}; retract them first", dependents
@@ -359,9 +354,10 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        body = Body.establish(type=body_type, unit=self._unit(unit_id), name=name,
-                              attributes=attributes, stamp=stamp)
-        return self._commit(stamp, ChangeType.BODY_ESTABLISHMENT, authority, [body],
+        unit = self._unit(unit_id)
+        body = Body.establish(type=body_type, unit=unit, name=name, attributes=attributes,
+                              stamp=stamp)
+        return self._commit(stamp, ChangeType.BODY_ESTABLISHMENT, authority, [body, unit],
                             made=body.id)
 
     def abolish_body(

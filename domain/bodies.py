@@ -301,7 +301,7 @@ class Body(Aggregate):
             raise Conflict(
                 "H4", f"{unit.name_on(stamp.effective_date)} ceases on {unit.ceased_on}; "
                       "a body in it would outlive it", [unit.ceased_by] if unit.ceased_by else [])
-        return cls._create(
+        body = cls._create(
             cls.Established,
             effective_date=stamp.effective_date,
             change_id=stamp.change_id,
@@ -312,6 +312,8 @@ class Body(Aggregate):
             attributes=attributes,
             timestamp=stamp.recorded_at,
         )
+        unit.host_body(body.id, type.value, stamp)
+        return body
 
     def abolish(self, stamp: Stamp) -> None:
         day = stamp.effective_date

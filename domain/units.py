@@ -132,6 +132,8 @@ class Unit(Aggregate):
         # Every change that touched the unit, in recorded order, with its effective date.
         self.changes: dict[UUID, date] = {change_id: effective_date}
         self.retracted: set[UUID] = set()
+        # Changes that only established a body here: nothing of the unit builds on them.
+        self.body_changes: set[UUID] = set()
 
     # -- Events ------------------------------------------------------------
 
@@ -201,6 +203,18 @@ class Unit(Aggregate):
             unit.open_membership(self.village_id).close(
                 self.effective_date, self.change_id
             )
+
+    class BodyEstablished(Event):
+        """A body (机构) was established in the unit. Recorded on the unit too, so
+        that the body and a concurrent change to the unit (its cessation) cannot
+        both be recorded: one of them meets the other's version."""
+
+        body_id: UUID
+        body_type: str
+
+        def apply(self, unit: Unit) -> None:
+            if self.change_id != unit.established_by:
+                unit.body_changes.add(self.change_id)
 
     class Ceased(Event):
         """The unit's first day gone: dissolved, converted (转) or merged (并)."""
@@ -451,7 +465,7 @@ class Unit(Aggregate):
         """Changes recorded after ``change_id`` that build on what it did to this unit:
         every later one if it created the unit, else those effective on or after it."""
         order = list(self.changes)
-        if change_id not in order:
+        if change_id not in order or change_id in self.body_changes:
             return []
         since = self.changes[change_id]
         later = [c for c in order[order.index(change_id) + 1:] if c not in self.retracted]
@@ -479,6 +493,9 @@ class Unit(Aggregate):
             timestamp=stamp.recorded_at,
             retracted_change_id=change_id,
         )
+
+    def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
+        self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)
 
     def rename(self, name: str, stamp: Stamp) -> None:
         self.require_open_on(stamp.effective_date, "rename")

@@ -503,8 +503,9 @@ def test_an_appointment_whose_post_was_later_ended_is_retracted_only_after_the_e
 
 
 def test_retracting_the_establishment_voids_the_body_once_nothing_builds_on_it() -> None:
+    host = town()
     establishment = stamp("2011-01-01")
-    committee = Body.establish(type=BodyType.PARTY_COMMITTEE, unit=town(), name=None,
+    committee = Body.establish(type=BodyType.PARTY_COMMITTEE, unit=host, name=None,
                                attributes={}, stamp=establishment)
     _, appointment = appoint(committee, Role.SECRETARY, "2012-01-01")
     with pytest.raises(Conflict, match="retract them first") as refused:

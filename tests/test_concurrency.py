@@ -79,3 +79,28 @@ def test_a_refused_command_is_replayed_as_refused(county: Client) -> None:
     assert first.status_code == 422
     again = county.post("changes", merger, headers)
     assert (again.status_code, again.get_json()) == (422, first.get_json())
+
+
+def test_a_body_and_its_units_cessation_racing_never_both_win(county: Client) -> None:
+    """Establishing a body records on its unit too: a dissolution racing it meets the
+    unit's new version, so no body is left in a ceased unit."""
+    town = county.unit("town", "镇")
+    village = county.unit("village", "甲村", town)
+    calls = [
+        lambda c: c.post(f"units/{village}/dissolutions", {"effective_date": "2012-01-01"}),
+        *[lambda c, i=i: c.post(f"units/{village}/bodies", {
+            "type": "economic_cooperative", "name": f"合作社{i}", "effective_date": "2011-01-01"})
+          for i in range(CLIENTS - 1)],
+    ]
+    clients = [Client(county.http.application.test_client(), county.key, county.code)
+               for _ in range(CLIENTS)]
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        answers = list(pool.map(lambda pair: pair[0](pair[1]), zip(calls, clients)))
+    assert all(a.status_code in (201, 409) for a in answers), [a.get_json() for a in answers]
+    dissolved = answers[0].status_code == 201
+    roster = county.ok(county.get(f"units/{village}/roster", as_of="2012-06-01"), 200)
+    # Whatever won, the village's bodies end with it: none outlives the cessation.
+    assert not dissolved or roster["bodies"] == []
+    history = county.ok(county.get(f"units/{village}/history"), 200)["items"]
+    established = sum(a.status_code == 201 for a in answers[1:])
+    assert [h["type"] for h in history].count("body_established") == established
