@@ -486,7 +486,7 @@ class CountyLedger(Application):
         require_no_overlap(existing, zone_id=zone_id, subdistrict_id=subdistrict_id,
                            since=effective_date)
         arrangement = Arrangement.make(zone=zone, subdistrict=other, mode=mode, stamp=stamp)
-        return self._commit(stamp, ChangeType.ARRANGEMENT, authority, [arrangement],
+        return self._commit(stamp, ChangeType.ARRANGEMENT, authority, [arrangement, zone],
                             made=arrangement.id)
 
     def end_arrangement(

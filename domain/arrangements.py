@@ -125,7 +125,7 @@ class Arrangement(Aggregate):
         for unit in (zone, subdistrict):
             unit.require_not_void()
             unit.require_open_on(day, f"make a {MODES[mode]} arrangement with")
-        return cls._create(
+        arrangement = cls._create(
             cls.Made,
             effective_date=day,
             change_id=stamp.change_id,
@@ -135,6 +135,8 @@ class Arrangement(Aggregate):
             mode=mode,
             timestamp=stamp.recorded_at,
         )
+        zone.host_arrangement(arrangement.id, mode, stamp)
+        return arrangement
 
     def end(self, stamp: Stamp) -> None:
         day = stamp.effective_date

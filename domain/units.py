@@ -94,7 +94,9 @@ class Unit(Aggregate):
 
         def mutate(self, aggregate: Any) -> Any:
             unit = super().mutate(aggregate)
-            if not isinstance(self, Unit.Retracted):
+            # Neither a retraction nor an arrangement (corrected forward, never
+            # retracted) is a change of the unit that others could depend on.
+            if not isinstance(self, (Unit.Retracted, Unit.ArrangementMade)):
                 unit.changes.setdefault(self.change_id, self.effective_date)
             return unit
 
@@ -215,6 +217,16 @@ class Unit(Aggregate):
         def apply(self, unit: Unit) -> None:
             if self.change_id != unit.established_by:
                 unit.body_changes.add(self.change_id)
+
+    class ArrangementMade(Event):
+        """A functional zone began to run with a sub-district or town (区街合一 or
+        区街统分); recorded on the zone so that two cannot be made at once."""
+
+        arrangement_id: UUID
+        mode: str
+
+        def apply(self, unit: Unit) -> None:
+            """Nothing of the unit's timeline: the event is there for its version."""
 
     class Ceased(Event):
         """The unit's first day gone: dissolved, converted (转) or merged (并)."""
@@ -496,6 +508,9 @@ class Unit(Aggregate):
 
     def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
         self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)
+
+    def host_arrangement(self, arrangement_id: UUID, mode: str, stamp: Stamp) -> None:
+        self._record(self.ArrangementMade, stamp, arrangement_id=arrangement_id, mode=mode)
 
     def rename(self, name: str, stamp: Stamp) -> None:
         self.require_open_on(stamp.effective_date, "rename")

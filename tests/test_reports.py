@@ -342,3 +342,26 @@ def test_odd_years_and_times_are_4xx(county: Client) -> None:
     assert county.get(f"units/{town}/assessment-catalogues/1900").status_code == 404
     late = county.get("reports/coverage", known_at="9999-12-31T23:59:59-12:00")
     assert late.status_code == 422 and "known_at" in late.get_json()["errors"]
+
+
+def test_arrangements_made_at_once_for_one_zone_never_both_win(county: Client) -> None:
+    """A zone's arrangement is recorded on the zone too: two made at the same moment
+    meet each other's version, so they can never overlap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    zone = county.unit("functional_zone", "经济开发区")
+    street = county.unit("subdistrict", "东山街道")
+    clients = [Client(county.http.application.test_client(), county.key, county.code)
+               for _ in range(6)]
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(lambda pair: pair[1].post("arrangements", {
+            "zone_id": zone, "subdistrict_id": street, "mode": "coordinated",
+            "effective_date": f"{2012 + pair[0]}-01-01"}), enumerate(clients)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5, [
+        a.get_json() for a in answers]
+    history = county.ok(county.get(f"units/{zone}/history"), 200)["items"]
+    assert [h["type"] for h in history].count("arrangement_made") == 1
+    # Corrected forward, never retracted, it does not block retracting the zone itself;
+    # the reports then ignore it, as they do the arrangement of any unit not active.
+    county.ok(county.post(f"changes/{history[0]['change_id']}/retraction", {"reason": "误录"}))
+    assert county.ok(county.get("reports/arrangements", as_of="2020-01-01"), 200)["items"] == []
