@@ -197,17 +197,12 @@ class ViewBatch:
     applied: bool = False  # set when the recorder wrote it with its events
 
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
-        return ViewBatch(
+        return replace(
+            self,
             last_position=positions[-1],
-            rewrites=self.rewrites,
             history=[replace(h, position=positions[h.position]) for h in self.history],
             changes=[replace(c, position=positions[c.position]) for c in self.changes],
-            lineage=self.lineage,
-            retractions=self.retractions,
-            bodies=self.bodies,
-            records=self.records,
-            people=self.people,
-            shredded=self.shredded,
+            applied=False,
         )
 
 

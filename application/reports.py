@@ -103,6 +103,10 @@ class CountyOnDate:
 
     def __post_init__(self) -> None:
         self.unit = {u.unit_id: u for u in self.units}
+        self.members_of: dict[UUID, list[UnitFacts]] = defaultdict(list)
+        for unit in self.units:
+            if unit.federation_id is not None:
+                self.members_of[unit.federation_id].append(unit)
         self.posts_of: dict[UUID, list[PostFacts]] = defaultdict(list)
         for post in self.posts:
             self.posts_of[post.body_id].append(post)
@@ -113,9 +117,6 @@ class CountyOnDate:
 
     def of_kind(self, kind: UnitKind) -> list[UnitFacts]:
         return [u for u in self.units if u.kind == kind.value]
-
-    def members(self, federation_id: UUID) -> list[UnitFacts]:
-        return [u for u in self.units if u.federation_id == federation_id]
 
     def posts_in(self, unit_id: UUID, *types: BodyType) -> list[PostFacts]:
         return [post for body_type in types
@@ -191,7 +192,7 @@ def staffing(county: CountyOnDate) -> list[dict[str, Any]]:
     villages), its N3 quota, its full-time staff and the shortfall."""
     items = []
     for federation in sorted(county.of_kind(UnitKind.FEDERATION), key=lambda u: u.name):
-        members = county.members(federation.unit_id)
+        members = county.members_of[federation.unit_id]
         households = _sum(m.households for m in members)
         floating = _sum(m.floating for m in members)
         quota = staff_quota(households, floating, county.settings)

@@ -147,6 +147,14 @@ CURRENT = "recorded_from <= %s AND %s < recorded_to AND valid_from <= %s AND %s 
 MAX_LISTED = 1000
 
 
+def _among(column: str, ids: list[Any]) -> tuple[str, list[Any]]:
+    """SQL (`` AND column IN (…)``) and its parameters restricting rows to ``ids``,
+    or nothing when there are too many to list: the caller picks from all rows."""
+    if len(ids) > MAX_LISTED:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
 @dataclass(frozen=True)
 class Moment:
     """The two times of every read: the effective date and the recorded time."""
@@ -541,14 +549,13 @@ class StructureViewsSQL:
             return
         for row in federations.values():
             row["member_ids"], row["members"] = [], []
-        select = ("SELECT unit_id, federation_id, households, residents, floating FROM {units} "
-                  f"WHERE {CURRENT} AND federation_id IS NOT NULL")
-        if len(federations) <= MAX_LISTED:
-            marks = ", ".join(["%s"] * len(federations))
-            members = self._rows(curs, f"{select} AND federation_id IN ({marks}) ORDER BY unit_id",
-                                 (*moment.params(), *federations))
-        else:  # a whole county: every federated village of the date
-            members = self._rows(curs, f"{select} ORDER BY unit_id", moment.params())
+        among, ids = _among("federation_id", list(federations))
+        members = self._rows(
+            curs,
+            "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
+            f"WHERE {CURRENT} AND federation_id IS NOT NULL{among} ORDER BY unit_id",
+            (*moment.params(), *ids),
+        )
         for member in members:
             federation = federations.get(self.dialect.uuid(member["federation_id"]))  # type: ignore[arg-type]
             if federation is None:
@@ -723,14 +730,12 @@ class StructureViewsSQL:
         found: dict[UUID, list[dict[str, Any]]] = {u: [] for u in unit_ids}
         if not unit_ids:
             return found
-        select = ("SELECT body_id, unit_id, type, name, attributes, established_on, "
-                  f"abolished_on FROM {{bodies}} WHERE {CURRENT}")
-        if len(unit_ids) <= MAX_LISTED:
-            marks = ", ".join(["%s"] * len(unit_ids))
-            rows = self._query(f"{select} AND unit_id IN ({marks}) ORDER BY type, name",
-                               (*moment.params(), *unit_ids))
-        else:  # a whole county (the audit): every body of the date, picked here
-            rows = self._query(f"{select} ORDER BY type, name", moment.params())
+        among, ids = _among("unit_id", list(unit_ids))
+        rows = self._query(
+            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
+            f"FROM {{bodies}} WHERE {CURRENT}{among} ORDER BY type, name",
+            (*moment.params(), *ids),
+        )
         for row in rows:
             bodies = found.get(self.dialect.uuid(row["unit_id"]))  # type: ignore[arg-type]
             if bodies is not None:
