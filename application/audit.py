@@ -19,7 +19,7 @@ from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
 
 # The facts of a unit that the views show, as the replay computes them.
-FIELDS = ("kind", "status", "name", "parent_id", "federation_id", "established_on",
+FIELDS = ("kind", "code", "status", "name", "parent_id", "federation_id", "established_on",
           "ceased_on", "households", "residents", "floating")
 # The rows of the bodies and posts views on a date, as the replay computes them.
 BODY_FIELDS = ("body_id", "unit_id", "type", "name")
@@ -45,7 +45,8 @@ def replayed_facts(unit: Any, day: date) -> dict[str, Any]:
     facts = unit.facts_on(day)
     population = facts.population
     return {
-        "kind": unit.kind.value, "status": facts.status, "name": facts.name,
+        "kind": facts.kind.value, "code": facts.code, "status": facts.status,
+        "name": facts.name,
         "parent_id": facts.parent_id, "federation_id": facts.federation_id,
         "established_on": facts.established_on, "ceased_on": facts.ceased_on,
         "households": population.households if population else None,

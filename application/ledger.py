@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
 
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
+from application.release_changes import ReleaseRecording
 from domain import restructuring
 from domain.arrangements import Arrangement, require_no_overlap
 from domain.assessment import AssessmentCatalogue, Item, catalogue_id
@@ -37,10 +38,11 @@ from domain.bodies import (
     Role,
     require_social_work_leadership,
 )
-from domain.changes import Authority, Change, ChangeType
+from domain.changes import Authority, Change, ChangeType, Succession
 from domain.kinds import UnitKind
 from domain.people import Person, Rank, Source
 from domain.plans import Plan
+from domain.reconciliation import Held, Item
 from domain.policy import POLICY_ID, Policy
 from domain.rules import Conflict, NotFound
 from domain.units import Population, Stamp, Unit
@@ -289,7 +291,7 @@ class CountyLedger(Application):
         wound_up = self._wind_up(ceased, stamp)
         return self._commit(
             stamp, change_type, authority, [created, *villages, *founded, *wound_up],
-            created=[created.id],
+            created=[created.id], lineage=[Succession(v.id, created.id) for v in ceased],
         )
 
     def _wind_up(self, ceasing: Sequence[Unit], stamp: Stamp) -> list[Body]:
@@ -544,6 +546,19 @@ class CountyLedger(Application):
             created=list(established),
         )
 
+    # -- Statistical releases ------------------------------------------------------
+
+    def record_release(
+        self, items: Sequence[Item], *, held_towns: Sequence[Held], year: int,
+        effective_date: date, actor: str, authority: Authority | None = None,
+    ) -> list[Receipt]:
+        """A reconciliation's items as changes from the release, in one transaction."""
+        recording = ReleaseRecording(self, held_towns, year, effective_date, actor, authority,
+                                     _now())
+        changes = recording.record(items)
+        self._save(*changes, *recording.touched)
+        return [self._receipt(change) for change in changes]
+
     # -- Plumbing ------------------------------------------------------------
 
     def _stamp(self, effective_date: date, actor: str) -> Stamp:
@@ -582,11 +597,22 @@ class CountyLedger(Application):
         *,
         created: Sequence[UUID] = (),
         made: UUID | None = None,
+        lineage: Sequence[Succession] = (),
     ) -> Receipt:
+        change = self._change_record(stamp, change_type, authority, aggregates, created,
+                                     lineage, source=None)
+        position, views_current = self._save(change, *aggregates)
+        return self._receipt(change, made=made, position=position, views_current=views_current)
+
+    def _change_record(
+        self, stamp: Stamp, change_type: str, authority: Authority | None,
+        aggregates: Sequence[Aggregate], created: Sequence[UUID],
+        lineage: Sequence[Succession], source: str | None,
+    ) -> Change:
         new = set(created)
         affected = [a.id for a in aggregates if isinstance(a, Unit) and a.id not in new]
         bodies = [a.id for a in aggregates if isinstance(a, Body)]
-        change = Change.record(
+        return Change.record(
             change_id=stamp.change_id,
             type=change_type,
             effective_date=stamp.effective_date,
@@ -596,15 +622,20 @@ class CountyLedger(Application):
             created_unit_ids=list(created),
             affected_unit_ids=affected,
             body_ids=bodies,
+            source=source,
+            lineage=lineage,
         )
-        position, views_current = self._save(change, *aggregates)
+
+    @staticmethod
+    def _receipt(change: Change, *, made: UUID | None = None, position: int | None = None,
+                 views_current: bool = False) -> Receipt:
         return Receipt(
             change_id=change.id,
-            type=change_type,
-            effective_date=stamp.effective_date,
-            recorded_at=stamp.recorded_at,
-            created_unit_ids=list(created),
-            affected_unit_ids=affected,
+            type=change.type,
+            effective_date=change.effective_date,
+            recorded_at=change.recorded_at,
+            created_unit_ids=list(change.created_unit_ids),
+            affected_unit_ids=list(change.affected_unit_ids),
             id=made,
             position=position,
             views_current=views_current,

@@ -32,7 +32,7 @@ from eventsourcing.persistence import Mapper, Notification
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body, Post
-from domain.changes import Change, ChangeType
+from domain.changes import Change
 from domain.people import Person
 from domain.timeline import END
 from domain.units import Segment, Unit
@@ -47,8 +47,6 @@ class UnitRewrite:
     """The unit's whole timeline, believed from ``recorded_at`` on."""
 
     unit_id: UUID
-    kind: str
-    code: str | None
     recorded_at: datetime
     segments: list[Segment]
     is_new: bool  # nothing to close: the unit's first rows
@@ -164,6 +162,7 @@ class LineageEdge:
     change_type: str
     effective_date: date
     recorded_at: datetime
+    group: bool  # group lineage: the source cannot say which went where
 
 
 @dataclass(frozen=True)
@@ -250,7 +249,7 @@ def _history(position: int, event: Unit.Event, unit: Unit) -> HistoryEntry:
 
 
 def _rewrite(unit: Unit, recorded_at: datetime, *, is_new: bool) -> UnitRewrite:
-    return UnitRewrite(unit.id, unit.kind.value, unit.code, recorded_at, unit.segments(), is_new)
+    return UnitRewrite(unit.id, recorded_at, unit.segments(), is_new)
 
 
 def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
@@ -266,23 +265,22 @@ def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
         created_unit_ids=event.created_unit_ids,
         affected_unit_ids=event.affected_unit_ids,
     ))
-    if event.type not in ChangeType.SUCCESSIONS:
-        return
     day = event.effective_date
-    for predecessor in map(unit, event.affected_unit_ids):
-        for successor in map(unit, event.created_unit_ids):
-            batch.lineage.append(LineageEdge(
-                predecessor_id=predecessor.id,
-                predecessor_name=predecessor.name_on(day - timedelta(days=1)),
-                predecessor_kind=predecessor.kind.value,
-                successor_id=successor.id,
-                successor_name=successor.name_on(day),
-                successor_kind=successor.kind.value,
-                change_id=event.originator_id,
-                change_type=event.type,
-                effective_date=day,
-                recorded_at=event.timestamp,
-            ))
+    for predecessor_id, successor_id, group in event.lineage:
+        predecessor, successor = unit(predecessor_id), unit(successor_id)
+        batch.lineage.append(LineageEdge(
+            predecessor_id=predecessor.id,
+            predecessor_name=predecessor.name_on(day - timedelta(days=1)),
+            predecessor_kind=predecessor.kind_on(day - timedelta(days=1)).value,
+            successor_id=successor.id,
+            successor_name=successor.name_on(day),
+            successor_kind=successor.kind_on(day).value,
+            change_id=event.originator_id,
+            change_type=event.type,
+            effective_date=day,
+            recorded_at=event.timestamp,
+            group=bool(group),
+        ))
 
 
 def _body_rewrite(body: Body, events: Sequence[Body.Event]) -> BodyRewrite:

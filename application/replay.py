@@ -18,7 +18,7 @@ from application.ledger import CountyLedger
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
-from domain.changes import Change, ChangeType
+from domain.changes import Change
 from domain.units import Unit
 
 PAGE = 1000
@@ -32,6 +32,7 @@ class Succession:
     successor_id: UUID
     change_id: UUID
     effective_date: date
+    group: bool
 
 
 @dataclass
@@ -80,10 +81,10 @@ def replay(
                 _fold(replayed.arrangements, event)
             elif isinstance(event, AssessmentCatalogue.Event):
                 _fold(replayed.catalogues, event)
-            elif isinstance(event, Change.Recorded) and event.type in ChangeType.SUCCESSIONS:
+            elif isinstance(event, Change.Recorded):
                 replayed.successions.extend(
-                    Succession(p, s, event.originator_id, event.effective_date)
-                    for p in event.affected_unit_ids for s in event.created_unit_ids
+                    Succession(p, s, event.originator_id, event.effective_date, bool(group))
+                    for p, s, group in event.lineage
                 )
             elif isinstance(event, Change.Retracted):
                 replayed.retracted.add(event.originator_id)

@@ -8,6 +8,7 @@ conversion or merger is read from it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,14 +40,47 @@ class ChangeType:
     ASSESSMENT_CATALOGUE = "assessment_catalogue"  # 考核目录 adopted or revised (H7)
     ARRANGEMENT = "arrangement"  # 区街合一 / 区街统分 made (N7)
     ARRANGEMENT_END = "arrangement_end"
+    # What a statistical release shows (DOMAIN.md §5, 4–6).
+    VILLAGE_MERGER = "village_merger"  # 合并村: villages into a new, larger village
+    CONSOLIDATION = "consolidation"  # villages of a town gone, new ones begun: group lineage
+    RECODE = "recode"  # 重新编码: the same unit under a new code
+    NAME_FORM = "name_form"  # only the committee suffix changed (村委会 → 村民委员会)
+    RECLASSIFICATION = "reclassification"  # a town becomes another kind (撤镇设街道)
+    TOWN_MERGER = "town_merger"  # a town ceases, its villages gone to another town
+    TOWN_NAME_FORM = "town_name_form"
+    TOWN_RENAME = "town_rename"
+    TOWN_RECODE = "town_recode"
+    TOWN_ESTABLISHMENT = "town_establishment"
+    TOWN_DISSOLUTION = "town_dissolution"
 
     # Changes a retraction cannot take back: they are corrected by a later change
     # (a revised catalogue, an arrangement ended).
     CORRECTED_FORWARD = (ASSESSMENT_CATALOGUE, ARRANGEMENT, ARRANGEMENT_END)
     RETRACTION = "retraction"  # 撤销: a change recorded by mistake no longer applies
 
-    # Changes whose created units succeed the units they ended (lineage).
+    # Changes whose created units succeed the units they ended (lineage), when
+    # the change does not list its successions itself (recorded before version 3).
     SUCCESSIONS = (CONVERSION, MERGER)
+
+
+def release_source(year: int) -> str:
+    """A change recorded from a statistical release says so: ``release:2019``."""
+    return f"release:{year}"
+
+
+@dataclass(frozen=True)
+class Succession:
+    """One step of lineage: ``successor`` continues ``predecessor``. ``group`` when
+    the source cannot say which predecessor went into which successor (a
+    consolidation known only from a release): every new unit then has the whole
+    group as its predecessors."""
+
+    predecessor_id: UUID
+    successor_id: UUID
+    group: bool = False
+
+    def as_list(self) -> list[Any]:
+        return [self.predecessor_id, self.successor_id, self.group]
 
 
 @dataclass(frozen=True)
@@ -70,12 +104,25 @@ class Change(Aggregate):
         created_unit_ids: list[UUID]
         affected_unit_ids: list[UUID]
         body_ids: list[UUID]  # the bodies it established or changed (since version 2)
+        # Since version 3: where the change comes from (``release:2019``; None: the
+        # county's own act) and its lineage, [predecessor, successor, group] each.
+        source: str | None
+        lineage: list[list[Any]]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["body_ids"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["source"] = None
+            successions = state["type"] in ChangeType.SUCCESSIONS
+            state["lineage"] = [
+                [p, s, False] for p in state["affected_unit_ids"]
+                for s in state["created_unit_ids"]
+            ] if successions else []
 
     def __init__(
         self,
@@ -86,8 +133,12 @@ class Change(Aggregate):
         created_unit_ids: list[UUID],
         affected_unit_ids: list[UUID],
         body_ids: list[UUID],
+        source: str | None,
+        lineage: list[list[Any]],
     ):
         self.type = type
+        self.source = source
+        self.lineage = [Succession(UUID(str(p)), UUID(str(s)), bool(g)) for p, s, g in lineage]
         self.effective_date = effective_date
         self.actor = actor
         self.authority = authority
@@ -135,6 +186,8 @@ class Change(Aggregate):
         created_unit_ids: list[UUID],
         affected_unit_ids: list[UUID],
         body_ids: list[UUID],
+        source: str | None = None,
+        lineage: Sequence[Succession] = (),
     ) -> Change:
         return cls._create(
             cls.Recorded,
@@ -146,6 +199,8 @@ class Change(Aggregate):
             created_unit_ids=created_unit_ids,
             affected_unit_ids=affected_unit_ids,
             body_ids=body_ids,
+            source=source,
+            lineage=[s.as_list() for s in lineage],
             timestamp=recorded_at,
         )
 

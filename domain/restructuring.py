@@ -1,16 +1,18 @@
-"""The three structural changes of the opinion: 转 (conversion), 并 (merger), 联 (federation).
+"""The three structural changes of the opinion: 转 (conversion), 并 (merger), 联 (federation),
+and the two a statistical release shows: 合并村 (village merger) and consolidation.
 
-Each takes the units it touches and returns the new community or federation;
+Each takes the units it touches and returns the new units;
 the caller saves all of them with the change record in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from domain.changes import ChangeType
-from domain.kinds import UnitKind
+from domain.kinds import Level, UnitKind
 from domain.rules import Conflict, RuleRefused
 from domain.units import Stamp, Unit
 
@@ -33,11 +35,13 @@ def require_plan(villages: Sequence[Unit], area_type: UnitKind, stamp: Stamp) ->
         )
 
 
-VERBS = {"conversion": "convert", "merger": "merge", "federation": "federate"}
+VERBS = {"conversion": "convert", "merger": "merge", "federation": "federate",
+         "village_merger": "merge", "consolidation": "consolidate"}
 
 
 def _require_active_villages(
-    villages: Sequence[Unit], stamp: Stamp, *, at_least: int, what: str
+    villages: Sequence[Unit], stamp: Stamp, *, at_least: int, what: str,
+    villages_only: bool = True,
 ) -> None:
     day = stamp.effective_date
     if len({v.id for v in villages}) != len(villages):
@@ -45,7 +49,11 @@ def _require_active_villages(
     if len(villages) < at_least:
         raise RuleRefused("H2", f"{what} takes at least {at_least} villages")
     for village in villages:
-        village.require_village("H2", what)
+        if villages_only:
+            village.require_village("H2", what)
+        elif village.level is not Level.VILLAGE or village.kind is UnitKind.FEDERATION:
+            raise RuleRefused("H2", f"{what} takes village-level units, not a "
+                                    f"{village.kind.value}")
         village.require_open_on(day, VERBS[what])
         membership = next(
             (m for m in village.memberships if m.overlaps_from(day)), None
@@ -113,6 +121,39 @@ def federate(
     for village in villages:
         village.join_federation(federation, stamp)
     return federation
+
+
+@dataclass(frozen=True)
+class Successor:
+    """A unit a merger or consolidation brings about."""
+
+    kind: UnitKind
+    name: str
+    code: str | None
+    parent: Unit
+
+
+def merge_villages(villages: Sequence[Unit], successor: Successor, *, stamp: Stamp) -> Unit:
+    """合并村: the villages cease; one new, larger village begins in their place."""
+    _require_active_villages(villages, stamp, at_least=2, what="village_merger")
+    if successor.kind is not UnitKind.VILLAGE:
+        raise RuleRefused("H2", "a village merger makes a village; into a community is 并")
+    for village in villages:
+        village.cease("merger", stamp)
+    return _establish(successor.kind, successor.name, successor.code, successor.parent, stamp)
+
+
+def consolidate(units: Sequence[Unit], successors: Sequence[Successor], *,
+                stamp: Stamp) -> list[Unit]:
+    """A town's village-level units cease and new ones begin, where only the outcome is
+    known (a statistical release): the new units' predecessors are the whole group."""
+    _require_active_villages(units, stamp, at_least=1, what="consolidation",
+                             villages_only=False)
+    if not successors:
+        raise RuleRefused("H2", "a consolidation brings about at least one unit")
+    for unit in units:
+        unit.cease("consolidation", stamp)
+    return [_establish(s.kind, s.name, s.code, s.parent, stamp) for s in successors]
 
 
 # The structural changes by their ChangeType, as the ledger runs them.

@@ -29,7 +29,8 @@ from domain.timeline import (
 )
 
 # How a unit ceases (the reason on ``Ceased``), as the verb of a refusal message.
-CEASING_VERBS = {"dissolution": "dissolve", "conversion": "convert", "merger": "merge"}
+CEASING_VERBS = {"dissolution": "dissolve", "conversion": "convert", "merger": "merge",
+                 "consolidation": "consolidate"}
 
 ACTIVE = "active"
 PLANNED = "planned"
@@ -71,6 +72,8 @@ class Facts:
     established_on: date
     ceased_on: date | None
     name: str
+    code: str | None
+    kind: UnitKind
     parent_id: UUID | None
     federation_id: UUID | None
     plan_id: UUID | None
@@ -116,8 +119,11 @@ class Unit(Aggregate):
         code: str | None,
         parent_id: UUID | None,
     ):
-        self.kind = UnitKind(kind)
-        self.code = code
+        self.kind = UnitKind(kind)  # the latest: a town may be reclassified (撤镇设街道)
+        self.kinds: list[Dated[UnitKind]] = [Dated(effective_date, self.kind, change_id)]
+        # The statistical code is dated too: a unit keeps its identity when it is
+        # re-coded, and a code may later be given to another unit.
+        self.codes: list[Dated[str | None]] = [Dated(effective_date, code, change_id)]
         self.established_on = effective_date
         self.established_by = change_id
         self.ceased_on: date | None = None
@@ -152,6 +158,23 @@ class Unit(Aggregate):
             place(
                 unit.parents, Dated(self.effective_date, self.parent_id, self.change_id)
             )
+
+    class Recoded(Event):
+        """The unit keeps its identity under a new statistical code (重新编码)."""
+
+        code: str | None
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.codes, Dated(self.effective_date, self.code, self.change_id))
+
+    class Reclassified(Event):
+        """A town-level unit becomes another town-level kind (撤乡设镇, 撤镇设街道)."""
+
+        kind: str
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.kinds, Dated(self.effective_date, UnitKind(self.kind), self.change_id))
+            unit.kind = unit.kinds[-1].value
 
     class PopulationRecorded(Event):
         households: int
@@ -255,14 +278,20 @@ class Unit(Aggregate):
         self.retracted.add(change_id)
         if change_id == self.established_by:
             return  # the unit itself was recorded by mistake: see ``is_void``
-        for entries in (self.names, self.parents, self.populations, self.placements):
+        for entries in self._dated():
             entries[:] = [e for e in entries if e.change_id != change_id]
+        self.kind = self.kinds[-1].value
         self.memberships = [m for m in self.memberships if m.joined_by != change_id]
         for membership in self.memberships:
             if membership.left_by == change_id:
                 membership.until, membership.left_by = None, None
         if self.ceased_by == change_id:
             self.ceased_on = self.ceased_by = self.cease_reason = None
+
+    def _dated(self) -> tuple[list[Dated[Any]], ...]:
+        """Every dated timeline of the unit but its memberships."""
+        return (self.names, self.parents, self.populations, self.placements, self.codes,
+                self.kinds)
 
     @property
     def is_void(self) -> bool:
@@ -286,6 +315,14 @@ class Unit(Aggregate):
         name = value_on(self.names, day)
         assert name is not None
         return name
+
+    def code_on(self, day: date) -> str | None:
+        return value_on(self.codes, day)
+
+    def kind_on(self, day: date) -> UnitKind:
+        kind = value_on(self.kinds, day)
+        assert kind is not None
+        return kind
 
     def parent_on(self, day: date) -> UUID | None:
         return value_on(self.parents, day)
@@ -321,6 +358,8 @@ class Unit(Aggregate):
             established_on=self.established_on,
             ceased_on=self.ceased_on,
             name=self.name_on(day),
+            code=self.code_on(day),
+            kind=self.kind_on(day),
             parent_id=self.parent_on(day),
             federation_id=membership.other_id if membership else None,
             plan_id=placement.value.plan_id if placement else None,
@@ -332,7 +371,7 @@ class Unit(Aggregate):
         days = {self.established_on}
         if self.ceased_on is not None:
             days.add(self.ceased_on)
-        for entries in (self.names, self.parents, self.populations, self.placements):
+        for entries in self._dated():
             days.update(e.since for e in entries)
         for membership in self.memberships:
             days.add(membership.since)
@@ -401,7 +440,7 @@ class Unit(Aggregate):
     def later_facts(self, day: date) -> list[UUID]:
         """Changes already recorded that take effect on or after ``day``."""
         changes: list[UUID] = []
-        for entries in (self.names, self.parents, self.populations, self.placements):
+        for entries in self._dated():
             changes.extend(e.change_id for e in entries if e.since >= day)
         for membership in self.memberships:
             if membership.since >= day:
@@ -515,6 +554,24 @@ class Unit(Aggregate):
     def rename(self, name: str, stamp: Stamp) -> None:
         self.require_open_on(stamp.effective_date, "rename")
         self._record(self.Renamed, stamp, name=name)
+
+    def recode(self, code: str | None, stamp: Stamp) -> None:
+        """重新编码: the same unit under a new statistical code."""
+        if code is not None and len(code) != self.kind.code_length:
+            raise RuleRefused(
+                "H4", f"a {self.level.value}-level statistical code has "
+                      f"{self.kind.code_length} digits, not {len(code)}")
+        self.require_open_on(stamp.effective_date, "re-code")
+        self._record(self.Recoded, stamp, code=code)
+
+    def reclassify(self, kind: UnitKind, stamp: Stamp) -> None:
+        """A town-level unit becomes a town-level unit of another kind (撤镇设街道)."""
+        if self.level is not Level.TOWN or kind.level is not Level.TOWN:
+            raise RuleRefused(
+                "H4", f"only a town-level unit changes kind in place; a {self.kind.value} "
+                      "is converted or merged into a new unit")
+        self.require_open_on(stamp.effective_date, "reclassify")
+        self._record(self.Reclassified, stamp, kind=kind.value)
 
     def move(self, parent: Unit, stamp: Stamp) -> None:
         if self.level is Level.TOWN:

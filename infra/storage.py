@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,9 +25,13 @@ from eventsourcing.sqlite import SQLiteDatastore
 from application.audit import ReplayReport, audit_replay
 from application.ledger import CountyLedger
 from application.projection import catch_up
+from application.reconciliation import Reconciliation, held_unit
 from application.reports import CountyOnDate
+from domain.reconciliation import Held
 from infra.chain import Verification, records, verify
 from infra.directory import TenantDirectory
+from infra.proposals import ProposalStore
+from infra.releases import SHIPPED, ReleaseFiles
 from infra.postgres import (
     PostgresDialect,
     PostgresStructureViews,
@@ -42,8 +46,8 @@ COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
 # The version of each county's tables. 2: bodies, posts, people, personal keys;
-# 3: arrangements and assessment catalogues.
-COUNTY_SCHEMA = 3
+# 3: arrangements and assessment catalogues; 4: reconciliations, group lineage.
+COUNTY_SCHEMA = 4
 
 
 def require_county_code(code: str) -> str:
@@ -61,6 +65,8 @@ class Settings:
     county_cache: int = 512
     # Event streams (SSE) served at once per process; each holds a worker thread.
     max_streams: int = 2
+    # The statistical releases: the ones shipped, or a folder of files named alike.
+    releases_folder: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -71,6 +77,7 @@ class Settings:
             pool_size=int(env.get("GRASSROOTS_POOL_SIZE", "5")),
             county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
             max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
+            releases_folder=env.get("GRASSROOTS_RELEASES") or None,
         )
 
 
@@ -151,6 +158,20 @@ class County:
             {(c.town_id, c.year, tuple(c.items)) for c in catalogues},
         )
 
+    # -- Releases (``application.reconciliation.HeldState``) --------------------
+
+    def held_on(self, day: date, known_at: datetime) -> tuple[list[Held], list[Held]]:
+        self.refresh()
+        held = [h for row in self.views.units_on(Moment(day, known_at), statuses=("active",))
+                if (h := held_unit(row)) is not None]
+        return [h for h in held if h.is_town], [h for h in held if not h.is_town]
+
+    def head(self) -> int:
+        return self.ledger.recorder.max_notification_id() or 0
+
+    def reconciliation(self, releases: ReleaseFiles) -> Reconciliation:
+        return Reconciliation(self.code, self.ledger, self, ProposalStore(self.views), releases)
+
     def lag(self) -> dict[str, int]:
         """How far the read views are behind the county's last event."""
         head = self.ledger.recorder.max_notification_id() or 0
@@ -170,6 +191,8 @@ class Storage(ABC):
         self._counties: OrderedDict[str, County] = OrderedDict()
         self._lock = threading.Lock()
         self.directory = self._open_directory()
+        self.releases = ReleaseFiles(
+            Path(settings.releases_folder) if settings.releases_folder else SHIPPED)
 
     @abstractmethod
     def _open_directory(self) -> TenantDirectory: ...
@@ -181,10 +204,12 @@ class Storage(ABC):
         """The platform's own tables, and what a newer release added to the counties'
         tables; idempotent, run at start-up and by the CLI."""
         self.directory.create_tables()
-        if self.directory.schema_version() < COUNTY_SCHEMA:
+        version = self.directory.schema_version()
+        if version < COUNTY_SCHEMA:
             for code in self.directory.tenant_codes():
                 county = self._build(code, create=True)
                 county.views.create_table()
+                county.views.migrate(version)
                 self._forget(county)
             self.directory.record_schema_version(COUNTY_SCHEMA)
 

@@ -66,6 +66,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("predecessor_kind", "text"), ("successor_id", "uuid"), ("successor_name", "text"),
         ("successor_kind", "text"), ("change_id", "uuid"), ("change_type", "text"),
         ("effective_date", "date"), ("recorded_at", "ts"),
+        ("grp", "int"),  # group lineage (1): the source cannot say which went where
     ),
     "bodies": (
         ("body_id", "uuid"), ("unit_id", "uuid"), ("type", "text"), ("name", "text"),
@@ -97,6 +98,11 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     # Not a view: the keys that seal each person's personal data in the events
     # (application.personal_data); erasure deletes the row.
     "person_keys": (("person_id", "uuid"), ("key", "bytes")),
+    # Not a view: reconciliation proposals, drafts until applied (infra.proposals).
+    "reconciliations": (
+        ("proposal_id", "uuid"), ("release", "int"), ("status", "text"),
+        ("created_at", "ts"), ("body", "text"),
+    ),
 }
 KEYS = {
     "history": "PRIMARY KEY (unit_id, version)",
@@ -104,6 +110,11 @@ KEYS = {
     "chain": "PRIMARY KEY (position)",
     "people": "PRIMARY KEY (person_id)",
     "person_keys": "PRIMARY KEY (person_id)",
+    "reconciliations": "PRIMARY KEY (proposal_id)",
+}
+# What a newer release changes in tables a county already has, by schema version.
+MIGRATIONS = {
+    4: ["ALTER TABLE {lineage} ADD COLUMN grp %(int)s"],
 }
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
@@ -235,6 +246,14 @@ class StructureViewsSQL:
             for table, columns in COLUMNS.items()
         ]
         return [self._sql(statement) for statement in (*tables, *INDEX_DDL)]
+
+    def migrate(self, from_version: int) -> None:
+        """Bring tables made under an older schema version up to this one."""
+        with self._writing() as curs:
+            for version, statements in sorted(MIGRATIONS.items()):
+                if version > from_version:
+                    for statement in statements:
+                        curs.execute(self._sql(statement % self.dialect.types))
 
     # -- Connections (per dialect) -------------------------------------------
 
@@ -402,7 +421,7 @@ class StructureViewsSQL:
             [
                 (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
                  e.successor_id, e.successor_name, e.successor_kind, e.change_id,
-                 e.change_type, e.effective_date, e.recorded_at)
+                 e.change_type, e.effective_date, e.recorded_at, int(e.group))
                 for e in batch.lineage
             ],
         )
@@ -428,7 +447,7 @@ class StructureViewsSQL:
                 facts = segment.facts
                 population = facts.population
                 rows.append((
-                    rewrite.unit_id, rewrite.kind, rewrite.code, facts.status,
+                    rewrite.unit_id, facts.kind.value, facts.code, facts.status,
                     facts.name, facts.parent_id, facts.federation_id, facts.plan_id,
                     population.households if population else None,
                     population.residents if population else None,
@@ -695,7 +714,7 @@ class StructureViewsSQL:
                     rows = self._rows(
                         curs,
                         f"SELECT {other}_id AS unit_id, {other}_name AS name, "
-                        f"{other}_kind AS kind, change_id, change_type, effective_date "
+                        f"{other}_kind AS kind, change_id, change_type, effective_date, grp "
                         f"FROM {{lineage}} WHERE {this}_id IN ({marks}) "
                         f"AND effective_date <= %s AND recorded_at <= %s "
                         f"AND {still_applies('lineage')} ORDER BY effective_date",
@@ -706,6 +725,7 @@ class StructureViewsSQL:
                         row["unit_id"] = self.dialect.uuid(row["unit_id"])
                         row["change_id"] = self.dialect.uuid(row["change_id"])
                         row["effective_date"] = self.dialect.date(row["effective_date"])
+                        row["lineage"] = "group" if row.pop("grp") else "exact"
                         if row["unit_id"] not in seen:
                             seen.add(row["unit_id"])
                             frontier.append(row["unit_id"])

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,14 +22,22 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.rules import Conflict
+from domain.releases import NEWEST, RELEASES, release
+from application.reconciliation import Reconciliation, difference_dict
+from domain.reconciliation import Link
+from domain.rules import Conflict, DomainError
 from infra.chain import Digest, sign, signature_holds
 from infra.directory import TenantExists
 from infra.storage import Storage
 from infra.views import Moment
+from infra.releases import ReleaseFileError, ReleaseFiles
+from infra.storage import County
 from interfaces import divisions
+from interfaces.history import HistoryBuilder
+from interfaces.http.releases import proposal_dict, read_mapping, release_list
 from interfaces.http.context import today_in_china
 from interfaces.relay import NatsRelay
 from interfaces.serving import Server, gunicorn_settings
@@ -38,7 +48,10 @@ ACTOR = "cli"
 def _create_app():  # noqa: ANN202 - FlaskGroup's factory
     from interfaces.http import create_app
 
-    return create_app()
+    app = create_app()
+    # A command's app context ends with the command: so do its connections.
+    app.teardown_appcontext(lambda _error: app.config["STORAGE"].close())
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
@@ -121,55 +134,95 @@ def keys_revoke(code: str, key_id: str) -> None:
         raise click.ClickException(f"no live key {key_id} in county {code}")
 
 
-@main.command("import-divisions")
-@click.argument("areas", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("streets", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("villages", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--county", "county_codes", multiple=True, help="A county code (repeatable).")
-@click.option("--city", "city_codes", multiple=True, help="Every county of a city (4 digits).")
-@click.option("--all", "everything", is_flag=True, help="Every county in the files.")
-@click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), default="2023-01-01",
-              show_default=True, help="The date the imported structure takes effect.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@with_appcontext
-def import_divisions(
-    areas: Path, streets: Path, villages: Path, county_codes: tuple[str, ...],
-    city_codes: tuple[str, ...], everything: bool, effective_date: datetime, quiet: bool,
-) -> None:
-    """Load counties' towns, villages and communities from the national division codes.
+def _release_files(paths: tuple[Path, ...], year: int) -> ReleaseFiles:
+    """The shipped releases, or three files (areas, streets, villages) taken as ``year``."""
+    if not paths:
+        return _storage().releases
+    if len(paths) != 3:
+        raise click.ClickException("name three files (areas, streets, villages) or none")
+    return ReleaseFiles.of_files(year, *paths)
 
-    Counties not yet onboarded are onboarded (their admin keys are printed).
-    Running it again adds only what is missing.
-    """
-    day = effective_date.date()
-    counties = divisions.read_counties(areas)
-    chosen = {
-        code for code, county in counties.items()
-        if everything or code in county_codes or county.city_code in city_codes
-    }
+
+def _chosen(files: ReleaseFiles, year: int, county_codes: tuple[str, ...],
+            city_codes: tuple[str, ...], everything: bool) -> set[str]:
+    try:
+        counties = files.counties(year)
+    except KeyError:
+        raise click.ClickException(f"no {year} release (have {files.years()})") from None
     unknown = set(county_codes) - set(counties)
     if unknown:
-        raise click.ClickException(f"not in {areas.name}: {', '.join(sorted(unknown))}")
+        raise click.ClickException(f"not in the {year} release: {', '.join(sorted(unknown))}")
+    chosen = {code for code, county in counties.items()
+              if everything or code in county_codes or county.city_code in city_codes}
     if not chosen:
         raise click.ClickException("name --county, --city or --all")
-    towns = divisions.read_towns(streets, villages, chosen)
+    return chosen
+
+
+def _onboarded(code: str, name: str, city_code: str, say: Callable[[str], None]) -> County:
     storage = _storage()
-    total = sum(len(t.units) for county_towns in towns.values() for t in county_towns)
+    if storage.directory.tenant(code) is None:
+        _key_id, secret = storage.onboard_tenant(code, name, city_code)
+        say(f"onboarded {code} {name}; admin key: {secret}")
+    return storage.county(code)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), disable=quiet or not sys.stderr.isatty(),
+                    console=Console(stderr=True))
+
+
+RELEASE_YEAR = click.option("--release", "year", type=click.IntRange(min(RELEASES), NEWEST),
+                            default=NEWEST, show_default=True,
+                            help="The release (year) to read.")
+COUNTY = click.option("--county", "county_codes", multiple=True,
+                      help="A county code (repeatable).")
+CITY = click.option("--city", "city_codes", multiple=True,
+                    help="Every county of a city (4 digits; repeatable).")
+QUIET = click.option("--quiet", is_flag=True, help="No progress bar.")
+
+
+@main.command("import-divisions")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@COUNTY
+@CITY
+@click.option("--all", "everything", is_flag=True, help="Every county of the release.")
+@RELEASE_YEAR
+@click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date the imported structure takes effect (default: the release's "
+                   "cut-off date).")
+@QUIET
+@with_appcontext
+def import_divisions(
+    paths: tuple[Path, ...], county_codes: tuple[str, ...], city_codes: tuple[str, ...],
+    everything: bool, year: int, effective_date: datetime | None, quiet: bool,
+) -> None:
+    """Load counties' towns, villages and communities from a statistical release.
+
+    Without PATHS, the releases shipped with the ledger (the newest unless
+    --release names a year); with PATHS, three files (areas, streets, villages)
+    in the same format. Counties not yet onboarded are onboarded (their admin
+    keys are printed). Running it again adds only what is missing.
+    """
+    files = _release_files(paths, year)
+    day = effective_date.date() if effective_date else release(year).as_of
+    chosen = _chosen(files, year, county_codes, city_codes, everything)
+    try:
+        releases = files.select(year, chosen)
+    except ReleaseFileError as error:
+        raise click.ClickException(str(error)) from None
+    total = sum(len(r.towns) + len(r.villages) for r in releases)
     imported = skipped = 0
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), disable=quiet, transient=False) as progress:
+    with _progress(quiet) as progress:
         task = progress.add_task("importing", total=total)
-        for code in sorted(towns):
-            county = counties[code]
-            if storage.directory.tenant(code) is None:
-                _key_id, secret = storage.onboard_tenant(code, county.name, county.city_code)
-                progress.console.print(
-                    f"onboarded {code} {county.name}; admin key: {secret}", soft_wrap=True
-                )
-            place = storage.county(code)
-            progress.update(task, description=f"{code} {county.name}")
+        for county_release in releases:
+            code = county_release.county
+            county = _onboarded(code, county_release.name, county_release.city_code,
+                                progress.console.print)
+            progress.update(task, description=f"{code} {county_release.name}")
             try:
-                added, present = divisions.import_county(place, towns[code], day, ACTOR)
+                added, present = divisions.import_county(county, county_release, day, ACTOR)
             except Conflict as error:
                 raise click.ClickException(
                     f"{code}: {error.message} (another import running?)"
@@ -177,7 +230,156 @@ def import_divisions(
             imported += added
             skipped += present
             progress.advance(task, added + present)
-    click.echo(f"imported {imported} units, {skipped} already present, {len(towns)} counties")
+    click.echo(f"imported {imported} units, {skipped} already present, {len(releases)} counties")
+
+
+def _reconciliation(code: str) -> Reconciliation:
+    if _storage().directory.tenant(code) is None:
+        raise click.ClickException(f"no county {code}")
+    return _storage().county(code).reconciliation(_storage().releases)
+
+
+def _read_mapping(path: Path) -> list[Link]:
+    try:
+        return read_mapping(path.read_bytes(), "application/json" if path.suffix == ".json"
+                            else "text/csv")
+    except ValueError as error:
+        raise click.ClickException(f"{path.name}: {error}") from None
+
+
+@main.command("reconcile")
+@click.option("--county", "code", required=True, help="The county (6 digits).")
+@RELEASE_YEAR
+@click.option("--effective-date", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Compare the ledger as of this date (default: the release's cut-off).")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The county's predecessor_code,successor_code mapping (CSV or JSON).")
+@click.option("--exclude", "excluded", multiple=True, help="An item id to leave out (repeatable).")
+@click.option("--apply", "apply_", is_flag=True, help="Record the items as changes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole proposal as JSON.")
+@with_appcontext
+def reconcile(code: str, year: int, effective_date: datetime | None, mapping: Path | None,
+              excluded: tuple[str, ...], apply_: bool, as_json: bool) -> None:
+    """Compare county CODE's ledger with a release and propose the changes between them."""
+    reconciliation = _reconciliation(code)
+    try:
+        proposal = reconciliation.propose(year, effective_date.date() if effective_date else None)
+        if mapping is not None:
+            proposal = reconciliation.map(proposal.id, _read_mapping(mapping))
+        for item_id in excluded:
+            reconciliation.exclude(proposal.id, item_id, True)
+        proposal = reconciliation.get(proposal.id)
+        result = reconciliation.apply(proposal.id, ACTOR)[0] if apply_ else None
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    if as_json:
+        click.echo(json.dumps({**proposal_dict(proposal), "result": result}, ensure_ascii=False))
+        return
+    click.echo(f"proposal {proposal.id}: {len(proposal.items)} items "
+               + ", ".join(f"{k} {v}" for k, v in sorted(proposal.summary.items())))
+    for item in proposal.items:
+        rows = ", ".join(f"{r.name} {r.code}" for r in item.release_rows)
+        mark = " (excluded)" if item.excluded else ""
+        click.echo(f"  {item.item_id} {item.type} {item.confidence:.2f} {item.lineage}: "
+                   f"{len(item.unit_ids)} units → {rows or '-'}{mark}")
+    if result is not None:
+        click.echo(f"applied: {len(result['change_ids'])} changes; matches the release: "
+                   f"{str(result['matches_release']).lower()}")
+
+
+@main.group()
+def releases() -> None:
+    """The statistical releases shipped with the ledger."""
+
+
+@releases.command("list")
+@with_appcontext
+def releases_list() -> None:
+    """Each release: year, cut-off date, publication date and counts."""
+    for item in release_list(_storage().releases):
+        click.echo("\t".join(str(item[k]) for k in ("year", "as_of", "published", "counties",
+                                                      "towns", "villages")))
+
+
+@releases.command("check")
+@COUNTY
+@click.option("--all", "everything", is_flag=True, help="Every onboarded county.")
+@click.option("--release", "years", multiple=True, type=int,
+              help="A release year (repeatable; default: every release).")
+@with_appcontext
+def releases_check(county_codes: tuple[str, ...], everything: bool,
+                   years: tuple[int, ...]) -> None:
+    """Check counties' ledgers against releases: does each equal it on its cut-off date?"""
+    storage = _storage()
+    codes = storage.directory.tenant_codes() if everything else list(county_codes)
+    if not codes:
+        raise click.ClickException("name --county or --all")
+    matching: dict[int, int] = {}
+    mismatched = []
+    for year in years or storage.releases.years():
+        for code in codes:
+            reconciliation = _reconciliation(code)
+            try:
+                check = reconciliation.check(year)
+            except DomainError:
+                continue  # the release does not list the county
+            matching[year] = matching.get(year, 0) + check.matches
+            if not check.matches:
+                first = difference_dict(check.differences[0])
+                mismatched.append(f"{year} {code}: {len(check.differences)} differences, first "
+                                  + json.dumps(first, ensure_ascii=False))
+    for year, count in sorted(matching.items()):
+        click.echo(f"{year}: {count} counties match")
+    for line in mismatched:
+        click.echo(line)
+    if mismatched:
+        raise click.ClickException(f"{len(mismatched)} county releases do not match")
+
+
+@main.group()
+def history() -> None:
+    """A county's history built from the releases."""
+
+
+@history.command("build")
+@COUNTY
+@CITY
+@click.option("--from", "first", type=click.IntRange(min(RELEASES), NEWEST),
+              default=min(RELEASES), show_default=True, help="The release the baseline comes from.")
+@click.option("--to", "last", type=click.IntRange(min(RELEASES), NEWEST), default=NEWEST,
+              show_default=True, help="The last release reconciled.")
+@QUIET
+@with_appcontext
+def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...], first: int,
+                  last: int, quiet: bool) -> None:
+    """Import the first release and reconcile each later one in order, auto-applied.
+
+    Resumable and idempotent: a release already applied to a county is skipped.
+    """
+    storage = _storage()
+    years = [y for y in storage.releases.years() if first <= y <= last]
+    builder = HistoryBuilder(storage, ACTOR)
+    with _progress(quiet) as progress:
+        task = progress.add_task("history", total=None)
+        for year in years:
+            chosen = {code for code, county in storage.releases.counties(year).items()
+                      if code in county_codes or county.city_code in city_codes}
+            batch = storage.releases.select(year, chosen)
+            progress.update(task, total=sum(len(r.villages) + len(r.towns) for r in batch),
+                            completed=0, description=str(year))
+            for county_release in batch:
+                _onboarded(county_release.county, county_release.name,
+                           county_release.city_code, progress.console.print)
+                progress.update(task, description=f"{year} {county_release.county} "
+                                                  f"{county_release.name}")
+                try:
+                    builder.build(county_release, year == years[0])
+                except DomainError as error:
+                    raise click.ClickException(
+                        f"{year} {county_release.county}: {error.message}") from None
+                progress.advance(task, len(county_release.villages) + len(county_release.towns))
+    for line in builder.summary():
+        click.echo(line)
 
 
 @main.group()

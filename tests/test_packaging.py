@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,8 +24,23 @@ def test_the_dockerfile_passes_hadolint() -> None:
 def test_the_cli_lists_the_administrative_commands() -> None:
     result = subprocess.run([str(BIN / "grassroots"), "--help"], capture_output=True,
                             text=True, check=True)
-    for command in ("serve", "tenants", "keys", "import-divisions"):
+    for command in ("serve", "tenants", "keys", "import-divisions", "reconcile", "releases",
+                    "history"):
         assert command in result.stdout
+
+
+def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
+    """An installed service (the Dockerfile installs the wheel) reads the releases
+    it ships, with no file outside the package."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True)
+    [wheel] = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if "/release_data/" in name}
+    for year in range(2016, 2024):
+        for part in ("areas", "streets", "villages"):
+            assert f"infra/release_data/cn-divisions-{year}-{part}.csv.gz" in shipped
+    assert {"infra/release_data/LICENSE.txt", "infra/release_data/manifest.json"} <= shipped
 
 
 def _free_port() -> int:

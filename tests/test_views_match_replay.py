@@ -24,6 +24,8 @@ from conftest import county_code
 from domain.bodies import Appointment, BodyType, Role
 from domain.kinds import UnitKind
 from domain.people import Rank, Source
+from domain.reconciliation import EXACT, GROUP, Held, Item
+from domain.releases import Row
 from domain.rules import DomainError
 from domain.units import Population
 from infra.storage import Storage
@@ -46,13 +48,15 @@ def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
     choice = draw(st.sampled_from(
         ["town", "village", "village", "rename", "move", "dissolve", "population",
          "convert", "merge", "federate", "join", "leave", "retract", "retract",
-         "body", "body", "appoint", "appoint", "end", "reassign", "abolish"]
+         "body", "body", "appoint", "appoint", "end", "reassign", "abolish",
+         "release", "release"]
     ))
     pick = lambda pool: draw(st.sampled_from(pool))  # noqa: E731
     receipt = None
     if choice == "town" or not towns:
-        receipt = ledger.establish_unit(kind=draw(TOWN_KINDS), name=f"镇{len(towns)}", code=None,
-                                        parent_id=None, effective_date=day, actor="test")
+        receipt = ledger.establish_unit(kind=draw(TOWN_KINDS), name=f"镇{len(towns)}",
+                                        code=f"{len(towns):09}", parent_id=None,
+                                        effective_date=day, actor="test")
         towns.append(receipt.id)
     elif choice == "village" or len(villages) < 2:
         receipt = ledger.establish_unit(kind=UnitKind.VILLAGE, name=f"村{len(villages)}", code=None,
@@ -102,11 +106,43 @@ def run_one(ledger: CountyLedger, draw: Any, units: dict[str, list]) -> None:
         posts.append(receipt.id)
     elif choice == "abolish" and bodies:
         receipt = ledger.abolish_body(pick(bodies), day, "test")
+    elif choice == "release":
+        run_release_item(ledger, draw, units, day)
     elif choice == "retract" and changes:
         ledger.retract(pick(changes), "recorded by mistake", "test")
         event("a change retracted")
     if receipt is not None:
         changes.append(receipt.change_id)
+
+
+def run_release_item(ledger: CountyLedger, draw: Any, units: dict[str, list], day: date) -> None:
+    """One change a statistical release shows: a move with a new code, a village
+    merger, a consolidation (group lineage) or a town reclassified."""
+    towns, villages, changes = units["towns"], units["villages"], units["changes"]
+    town = draw(st.sampled_from(towns))
+    town_code = f"{towns.index(town):09}"
+    serial = len(changes)
+    row = Row(f"{town_code}{serial % 1000:03}", f"村{serial}村委会", town_code)
+    chosen = draw(st.lists(st.sampled_from(villages), min_size=1, max_size=3, unique=True))
+    kind = draw(st.sampled_from(["move", "village_merger", "consolidation", "reclassification"]))
+    if kind == "reclassification":
+        item_units, rows = [town], [Row(town_code, f"镇{serial}街道")]
+    elif kind == "move":
+        item_units, rows = chosen[:1], [row]
+    elif kind == "village_merger":
+        item_units, rows = chosen, [row]
+    else:
+        item_units, rows = chosen, [row, Row(f"{town_code}{(serial + 500) % 1000:03}",
+                                             f"社区{serial}", town_code)]
+    item = Item("x", kind, tuple(item_units), tuple(rows),
+                GROUP if kind == "consolidation" else EXACT, (), 1.0)
+    held_towns = [Held(t, f"{n:09}", "", UnitKind.TOWN) for n, t in enumerate(towns)]
+    [receipt] = ledger.record_release([item], held_towns=held_towns, year=2019,
+                                      effective_date=day, actor="test")
+    villages.extend(u for u in receipt.created_unit_ids
+                    if ledger.repository.get(u).kind is UnitKind.VILLAGE)
+    changes.append(receipt.change_id)
+    event(f"release item: {kind}")
 
 
 def in_view(row: dict[str, Any]) -> dict[str, Any]:

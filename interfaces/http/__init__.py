@@ -10,7 +10,7 @@ from flask_smorest import Api
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
     audit, auth, bodies, changes, events, idempotency, norms, operations, people, posts,
-    problems, reports, tenants, units,
+    problems, releases, reports, tenants, units,
 )
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -52,7 +52,7 @@ def create_app(
     )
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (tenants.blp, units.blp, changes.blp, bodies.blp, people.blp, posts.blp,
-                      norms.blp, reports.blp, events.blp, audit.blp):
+                      norms.blp, reports.blp, releases.blp, events.blp, audit.blp):
         api.register_blueprint(blueprint)
     # Order matters: authenticate, then read the body, then claim an idempotency key.
     auth.install(app)

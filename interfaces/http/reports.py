@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from application import reports
 from domain.rulebook import RULES, Finding
-from infra.storage import require_county_code
+from infra.storage import County, require_county_code
 from interfaces.http import schemas
 from interfaces.http.auth import require_city
 from interfaces.http.context import moment, storage
@@ -87,15 +87,21 @@ class CityCoverage(MethodView):
     @blp.response(200, schemas.CoverageOut)
     def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:
         """N6 for a city: its counties' figures summed (no county's records)."""
-        if not CITY_CODE.fullmatch(city_code):
-            raise Problem(404, "Not Found", f"no city {city_code!r}")
-        require_city(city_code)
         when = moment(args)
-        codes = storage().directory.city_tenant_codes(city_code)
-        figures = []
-        for code in codes:
-            place = storage().county(require_county_code(code))
-            place.refresh()
-            figures.append(reports.coverage(place.on_date(when)))
+        counties = city_counties(city_code)
+        figures = [reports.coverage(place.on_date(when)) for place in counties.values()]
         return {**reports.city_coverage(figures), "as_of": when.as_of,
-                "known_at": when.known_at, "counties": codes}
+                "known_at": when.known_at, "counties": list(counties)}
+
+
+def city_counties(city_code: str) -> dict[str, County]:
+    """The city's counties, their views current, for the operator or the city's key."""
+    if not CITY_CODE.fullmatch(city_code):
+        raise Problem(404, "Not Found", f"no city {city_code!r}")
+    require_city(city_code)
+    counties = {}
+    for code in storage().directory.city_tenant_codes(city_code):
+        place = storage().county(require_county_code(code))
+        place.refresh()
+        counties[code] = place
+    return counties

@@ -281,6 +281,9 @@ class LineageEntry(Schema):
     change_id = fields.UUID()
     change_type = fields.String()
     effective_date = Day()
+    lineage = fields.String(validate=validate.OneOf(["exact", "group"]), metadata={
+        "description": "group: the change (a consolidation known from a release) cannot say "
+                       "which predecessor went into which successor"})
 
 
 class LineageOut(Schema):

@@ -1,0 +1,45 @@
+"""The queries behind the change report: changes in force in a window of
+effective dates, each with the town it happened in, and the towns' names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from uuid import UUID
+
+from application.change_counts import CountedChange, Town
+from infra.views import STILL_BELIEVED, StructureViewsSQL
+
+
+def counted_changes(views: StructureViewsSQL, after: date, until: date,
+                    known_at: datetime) -> list[CountedChange]:
+    d = views.dialect
+    rows = views._query(
+        "SELECT c.change_id, c.type, c.effective_date, "
+        "MIN(CAST(COALESCE(u.parent_id, u.unit_id) AS TEXT)) AS town_id "
+        "FROM {changes} AS c JOIN {history} AS h ON h.change_id = c.change_id "
+        "JOIN {units} AS u ON u.unit_id = h.unit_id AND u.recorded_to = %s "
+        "AND u.valid_from <= c.effective_date AND c.effective_date < u.valid_to "
+        "WHERE c.effective_date > %s AND c.effective_date <= %s AND c.recorded_at <= %s "
+        "AND (c.retracted_at IS NULL OR c.retracted_at > %s) AND c.type <> 'retraction' "
+        "GROUP BY c.change_id, c.type, c.effective_date",
+        (STILL_BELIEVED, after, until, known_at, known_at),
+    )
+    return [CountedChange(d.uuid(r["change_id"]), r["type"], d.date(r["effective_date"]),  # type: ignore[arg-type]
+                          UUID(r["town_id"])) for r in rows]
+
+
+def towns(views: StructureViewsSQL, town_ids: Sequence[UUID]) -> list[Town]:
+    """Each town by its latest name and code."""
+    if not town_ids:
+        return []
+    wanted = set(town_ids)
+    rows = views._query(
+        "SELECT unit_id, name, code FROM {units} WHERE parent_id IS NULL AND recorded_to = %s "
+        "ORDER BY valid_from", (STILL_BELIEVED,))
+    latest: dict[UUID, Town] = {}
+    for r in rows:
+        unit_id = views.dialect.uuid(r["unit_id"])
+        if unit_id in wanted:
+            latest[unit_id] = Town(unit_id, r["name"], r["code"])  # type: ignore[arg-type]
+    return list(latest.values())

@@ -1,0 +1,139 @@
+"""Reading the statistical releases shipped in ``infra/release_data`` (or another
+folder of files named the same way): one county of one year, without parsing
+the whole country — a village-level code starts with its county's code.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from domain.releases import RELEASES, CountyRelease, Row
+
+SHIPPED = Path(__file__).parent / "release_data"
+FILE = re.compile(r"^cn-divisions-(\d{4})-(areas|streets|villages)\.csv(\.gz)?$")
+DIGITS = {"areas": 6, "streets": 9, "villages": 12}
+
+
+class ReleaseFileError(ValueError):
+    """A release file with a row the ledger cannot take: nothing is recorded from it."""
+
+    def __init__(self, path: Path, line: int, reason: str):
+        super().__init__(f"{path.name}, line {line}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+@dataclass(frozen=True)
+class County:
+    code: str
+    name: str
+    city_code: str
+
+
+class ReleaseFiles:
+    """The releases in one folder: ``cn-divisions-YYYY-{areas,streets,villages}.csv[.gz]``."""
+
+    def __init__(self, folder: Path = SHIPPED):
+        self.folder = folder
+        self.paths: dict[tuple[int, str], Path] = {}
+        for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+            match = FILE.match(path.name)
+            if match and int(match[1]) in RELEASES:
+                self.paths[(int(match[1]), match[2])] = path
+
+    @classmethod
+    def of_files(cls, year: int, areas: Path, streets: Path, villages: Path) -> ReleaseFiles:
+        """Files named otherwise, taken as the release of ``year``."""
+        files = cls(Path("/nonexistent"))
+        files.paths = {(year, "areas"): areas, (year, "streets"): streets,
+                       (year, "villages"): villages}
+        return files
+
+    def years(self) -> list[int]:
+        return sorted({year for year, kind in self.paths if kind == "areas"
+                       if (year, "streets") in self.paths and (year, "villages") in self.paths})
+
+    def counts(self, year: int) -> dict[str, int]:
+        """Counties, towns and village-level units: the manifest's, or counted."""
+        manifest = self.folder / "manifest.json"
+        if manifest.exists():
+            known = json.loads(manifest.read_text()).get(str(year))
+            if known:
+                return dict(known)
+        return {"counties": len(self.counties(year)),
+                "towns": sum(1 for _ in self._rows(year, "streets", ())),
+                "villages": sum(1 for _ in self._rows(year, "villages", ()))}
+
+    def counties(self, year: int) -> dict[str, County]:
+        return _counties(self.paths[(year, "areas")])
+
+    def county(self, year: int, code: str) -> CountyRelease | None:
+        return next(iter(self.select(year, {code})), None)
+
+    def select(self, year: int, codes: set[str]) -> list[CountyRelease]:
+        """The counties of ``codes`` that the release lists, each with its towns and
+        villages; the files are read once however many counties are asked."""
+        counties = self.counties(year)
+        codes = {c for c in codes if c in counties}
+        # Few counties: skip other lines unparsed. Many: parse every line once.
+        prefixes = tuple(sorted(codes)) if len(codes) <= 50 else ()
+        towns: dict[str, list[Row]] = {c: [] for c in codes}
+        for _line, row in self._numbered(year, "streets", prefixes):
+            if row["code"][:6] in towns:
+                towns[row["code"][:6]].append(Row(row["code"], row["name"]))
+        known = {t.code for rows in towns.values() for t in rows}
+        villages: dict[str, list[Row]] = {c: [] for c in codes}
+        for line, row in self._numbered(year, "villages", prefixes):
+            if row["code"][:6] not in villages:
+                continue
+            if row["code"][:9] not in known:
+                raise ReleaseFileError(self.paths[(year, "villages")], line,
+                                       f"village {row['code']} names no town of its county")
+            villages[row["code"][:6]].append(Row(row["code"], row["name"], row["code"][:9]))
+        return [CountyRelease(year, c, counties[c].name, counties[c].city_code,
+                              tuple(towns[c]), tuple(villages[c])) for c in sorted(codes)]
+
+    def _rows(self, year: int, kind: str, prefixes: tuple[str, ...]) -> Iterator[dict[str, str]]:
+        for _line, row in self._numbered(year, kind, prefixes):
+            yield row
+
+    def _numbered(self, year: int, kind: str,
+                  prefixes: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+        """Rows (whose code starts with one of ``prefixes``, if any), checked, with
+        their line numbers."""
+        path = self.paths[(year, kind)]
+        with path.open("rb") as raw:
+            data = gzip.decompress(raw.read()) if path.suffix == ".gz" else raw.read()
+        lines = data.decode("utf-8-sig").splitlines()
+        header = next(csv.reader([lines[0]]))
+        quoted = tuple('"' + p for p in prefixes)
+        for number, text in enumerate(lines[1:], start=2):
+            if prefixes and not text.startswith(prefixes) and not text.startswith(quoted):
+                continue
+            values = next(csv.reader(io.StringIO(text)))
+            if len(values) != len(header):
+                raise ReleaseFileError(path, number, f"{len(values)} fields, not {len(header)}")
+            row = dict(zip(header, values, strict=True))
+            code, name = row.get("code", ""), row.get("name", "").strip()
+            if not (code.isdigit() and code.isascii() and len(code) == DIGITS[kind]):
+                raise ReleaseFileError(path, number, f"code {code!r} is not {DIGITS[kind]} digits")
+            if not name:
+                raise ReleaseFileError(path, number, f"{code} has no name")
+            row["name"] = name
+            yield number, row
+
+
+@lru_cache(maxsize=16)
+def _counties(path: Path) -> dict[str, County]:
+    with path.open("rb") as raw:
+        stream = gzip.open(raw) if path.suffix == ".gz" else raw
+        with io.TextIOWrapper(stream, encoding="utf-8-sig", newline="") as text:
+            return {row["code"]: County(row["code"], row["name"].strip(), row["cityCode"])
+                    for row in csv.DictReader(text)}

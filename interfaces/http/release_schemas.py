@@ -1,0 +1,132 @@
+"""Shapes of the releases, reconciliations and change reports (API.md, "Releases
+and reconciliation")."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from domain.releases import RELEASES
+from interfaces.http.schemas import AuthoritySchema, Day, Lenient, Strict
+
+YEARS = validate.OneOf(sorted(RELEASES), error="one of the shipped releases: {choices}")
+ITEM_TYPES = [
+    "name_form", "rename", "recode", "move", "conversion", "merger", "village_merger",
+    "consolidation", "establishment", "dissolution", "town_name_form", "town_rename",
+    "town_recode", "reclassification", "town_merger", "town_establishment", "town_dissolution",
+]
+
+
+class ReleaseOut(Schema):
+    year = fields.Integer()
+    as_of = Day(metadata={"description": "the cut-off date (截止时间)"})
+    published = Day(metadata={"description": "the publication date (发布时间)"})
+    counties = fields.Integer()
+    towns = fields.Integer()
+    villages = fields.Integer()
+
+
+class ReleaseList(Schema):
+    items = fields.List(fields.Nested(ReleaseOut))
+
+
+class ReconciliationIn(Strict):
+    release = fields.Integer(required=True, strict=True, validate=YEARS)
+    effective_date = Day(load_default=None, metadata={
+        "description": "compare the ledger as of this date (default: the release's as_of)"})
+    authority = fields.Nested(AuthoritySchema, load_default=None, metadata={
+        "description": "the document the changes cite (default: the release itself)"})
+
+
+class ReleaseRowOut(Schema):
+    code = fields.String()
+    name = fields.String()
+    town_code = fields.String(allow_none=True)
+
+
+class ItemOut(Schema):
+    item_id = fields.String()
+    type = fields.String(validate=validate.OneOf(ITEM_TYPES))
+    unit_ids = fields.List(fields.UUID())
+    release_rows = fields.List(fields.Nested(ReleaseRowOut))
+    lineage = fields.String(validate=validate.OneOf(["exact", "group"]))
+    evidence = fields.List(fields.String())
+    confidence = fields.Float(metadata={"description": "0..1: how sure the inference is"})
+    excluded = fields.Boolean()
+
+
+class ItemPatch(Strict):
+    excluded = fields.Boolean(required=True)
+
+
+class MappingLine(Strict):
+    predecessor_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{12}$"))
+    successor_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{12}$"))
+
+
+class ApplyOut(Schema):
+    change_ids = fields.List(fields.UUID())
+    matches_release = fields.Boolean()
+    differences = fields.List(fields.Dict())
+
+
+class ProposalOut(Schema):
+    id = fields.UUID()
+    release = fields.Integer()
+    effective_date = Day()
+    status = fields.String(validate=validate.OneOf(["proposed", "applied"]))
+    created_at = fields.DateTime()
+    items = fields.List(fields.Nested(ItemOut))
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer())
+    mapping = fields.List(fields.Nested(MappingLine))
+    result = fields.Nested(ApplyOut, allow_none=True)
+
+
+class ProposalList(Schema):
+    items = fields.List(fields.Nested(ProposalOut))
+
+
+class CheckOut(Schema):
+    release = fields.Integer()
+    as_of = Day()
+    matches = fields.Boolean()
+    differences = fields.List(fields.Dict())
+
+
+class ChangeWindow(Lenient):
+    from_ = Day(data_key="from", required=True)
+    to = Day(required=True)
+
+
+class YearCounts(Schema):
+    year = fields.Integer()
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class TownCounts(Schema):
+    town_id = fields.UUID()
+    name = fields.String(allow_none=True)
+    code = fields.String(allow_none=True)
+    total = fields.Integer()
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class CountyCounts(Schema):
+    code = fields.String()
+    total = fields.Integer()
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class _Counts(Schema):
+    from_ = Day(data_key="from")
+    to = Day()
+    total = fields.Integer()
+    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_year = fields.List(fields.Nested(YearCounts))
+
+
+class ChangeCountsOut(_Counts):
+    by_town = fields.List(fields.Nested(TownCounts))
+
+
+class CityChangeCountsOut(_Counts):
+    by_county = fields.List(fields.Nested(CountyCounts))
