@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from bench import changes, compliance, feed, importing, roster, tree
+from bench import changes, compliance, feed, history, importing, roster, tree
 from bench.common import Context, Row, note, print_table, temporary_database
 
 BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[Context], list[Row]]] = {
     "feed": feed.run,
     "roster": roster.run,
     "compliance": compliance.run,
+    "history": history.run,
 }
 
 

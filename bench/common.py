@@ -29,9 +29,6 @@ from infra.storage import Settings, Storage, open_storage
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent  # .venv/bin when run as .venv/bin/python -m bench
-DATA = Path(os.environ.get("GRASSROOTS_BENCH_DATA", ROOT.parent / "shared" / "data"))
-AREAS, STREETS, VILLAGES = (DATA / f"cn-divisions-2023-{n}.csv.gz"
-                            for n in ("areas", "streets", "villages"))
 OPERATOR_KEY = f"bench-operator-{uuid.uuid4().hex}"
 
 
@@ -274,10 +271,11 @@ class Context:
 
 
 def import_county(database_url: str, code: str) -> int:
-    """``grassroots import-divisions … --county CODE --quiet``; the units it imported."""
+    """``grassroots import-divisions --county CODE`` (the shipped 2023 release, effective
+    2023-01-01, as the benchmarks' dates assume); the units it imported."""
     done = subprocess.run(
-        [str(BIN / "grassroots"), "import-divisions", str(AREAS), str(STREETS), str(VILLAGES),
-         "--county", code, "--quiet"],
+        [str(BIN / "grassroots"), "import-divisions", "--county", code,
+         "--effective-date", "2023-01-01", "--quiet"],
         cwd=ROOT, env=service_env(database_url), capture_output=True, text=True, check=False)
     match = re.search(r"imported (\d+) units", done.stdout)
     if done.returncode != 0 or match is None:

@@ -2,7 +2,8 @@
 
 The same loop as ``grassroots import-divisions --city 3303`` (onboard each
 county, then ``divisions.import_county``: one change per county), driven in
-this process so the CSV parsing (``divisions.read_towns``) is timed apart.
+this process so reading the shipped 2023 release (``ReleaseFiles.select``) is
+timed apart.
 Baseline: a raw batched INSERT of one JSON-encoded row per unit (psycopg
 ``executemany``, 1,000 rows per commit) into a plain table shaped like an
 events table, run before and after the import and averaged.
@@ -12,18 +13,22 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
 import psycopg
 
-from bench.common import AREAS, STREETS, VILLAGES, Context, Row, note
+from bench.common import Context, Row, note
+from domain.releases import CountyRelease
+from infra.releases import ReleaseFiles
 from infra.storage import Storage
 from interfaces import divisions
 
 CITY = "3303"
 QUICK_COUNTIES = 3
+YEAR = 2023
 EFFECTIVE = date(2023, 1, 1)
 ROWS_PER_COMMIT = 1000
 TOPIC = "domain.units:Unit.Established"
@@ -32,22 +37,22 @@ TARGET = 0.25
 
 def run(ctx: Context) -> list[Row]:
     began = time.perf_counter()
-    counties = divisions.read_counties(AREAS)
-    chosen = sorted(code for code, c in counties.items() if c.city_code == CITY)
+    files = ReleaseFiles()
+    chosen = sorted(code for code, c in files.counties(YEAR).items() if c.city_code == CITY)
     chosen = chosen[:QUICK_COUNTIES] if ctx.quick else chosen
-    towns = divisions.read_towns(STREETS, VILLAGES, set(chosen))
+    releases = files.select(YEAR, set(chosen))
     parsing = time.perf_counter() - began
-    units = [u for code in chosen for town in towns[code] for u in town.units]
+    units = [(r.code, r.name) for county in releases for r in (*county.towns, *county.villages)]
 
     storage = ctx.storage()
-    raw_before = _raw_insert(ctx.database_url, units)
+    raw_before = raw_insert(ctx.database_url, units)
     began = time.perf_counter()
-    steps = _import(storage, counties, towns)
+    steps = _import(storage, releases)
     importing = time.perf_counter() - began
-    raw = (raw_before + _raw_insert(ctx.database_url, units)) / 2
+    raw = (raw_before + raw_insert(ctx.database_url, units)) / 2
 
     stored = sum(len(storage.county(code).views.unit_codes()) for code in chosen)
-    assert stored == len(units), f"the views hold {stored} units, the files {len(units)}"
+    assert stored == len(units), f"the views hold {stored} units, the release {len(units)}"
     note("import", f"{len(units)} units of {len(chosen)} counties; CSV parsing {parsing:.1f} s, "
                    f"import {importing:.1f} s (" + ", ".join(
                        f"{step} {seconds:.1f} s" for step, seconds in steps.items()) + ")")
@@ -61,8 +66,7 @@ def run(ctx: Context) -> list[Row]:
     ]
 
 
-def _import(storage: Storage, counties: dict[str, divisions.County],
-            towns: dict[str, list[divisions.Town]]) -> dict[str, float]:
+def _import(storage: Storage, releases: list[CountyRelease]) -> dict[str, float]:
     """Seconds spent in each step of the CLI's import loop (interfaces.cli.import_divisions)."""
     spent = {"onboarding": 0.0, "import_county": 0.0}
 
@@ -72,18 +76,18 @@ def _import(storage: Storage, counties: dict[str, divisions.County],
         yield
         spent[name] += time.perf_counter() - began
 
-    for code in sorted(towns):
-        county = counties[code]
-        if storage.directory.tenant(code) is None:
+    for county in releases:
+        if storage.directory.tenant(county.county) is None:
             with step("onboarding"):
-                storage.onboard_tenant(code, county.name, county.city_code)
+                storage.onboard_tenant(county.county, county.name, county.city_code)
         with step("import_county"):
-            divisions.import_county(storage.county(code), towns[code], EFFECTIVE, "bench")
+            divisions.import_county(storage.county(county.county), county, EFFECTIVE, "bench")
     return spent
 
 
-def _raw_insert(database_url: str, units: list[divisions.BaselineUnit]) -> float:
-    """Rows per second of a raw batched INSERT of one JSON row per unit, into a fresh table."""
+def raw_insert(database_url: str, units: list[tuple[str, str]]) -> float:
+    """Rows per second of a raw batched INSERT of one JSON row per unit (code, name),
+    into a fresh table shaped like an events table."""
     with psycopg.connect(database_url) as conn:
         conn.execute("DROP TABLE IF EXISTS bench_raw_events")
         conn.execute("CREATE TABLE bench_raw_events (originator_id uuid NOT NULL, "
@@ -95,12 +99,11 @@ def _raw_insert(database_url: str, units: list[divisions.BaselineUnit]) -> float
             for start in range(0, len(units), ROWS_PER_COMMIT):
                 curs.executemany(
                     "INSERT INTO bench_raw_events VALUES (%s, %s, %s, %s)",
-                    [(u.id, 1, TOPIC, json.dumps(
-                        {"kind": u.kind.value, "name": u.name, "code": u.code,
-                         "parent_id": str(u.parent_id) if u.parent_id else None,
-                         "effective_date": EFFECTIVE.isoformat()},
+                    [(uuid.uuid4(), 1, TOPIC, json.dumps(
+                        {"kind": "village", "name": name, "code": code,
+                         "parent_id": str(uuid.uuid4()), "effective_date": EFFECTIVE.isoformat()},
                         ensure_ascii=False).encode())
-                     for u in units[start:start + ROWS_PER_COMMIT]])
+                     for code, name in units[start:start + ROWS_PER_COMMIT]])
                 conn.commit()
         elapsed = time.perf_counter() - began
         conn.execute("DROP TABLE bench_raw_events")

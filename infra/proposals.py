@@ -1,6 +1,6 @@
 """Where a county's reconciliation proposals are kept: a plain table beside its
 read views, not its events — a proposal is a draft until it is applied, and
-what applying it records is in the events (decision 8)."""
+what applying it records is in the events (docs/decisions/0008)."""
 
 from __future__ import annotations
 

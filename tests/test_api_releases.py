@@ -134,6 +134,14 @@ def test_applying_makes_the_ledger_equal_the_release(office: Client) -> None:
     history = office.ok(office.get(f"units/{after['鲍田村民委员会']['id']}/history"), 200)
     assert [h["type"] for h in history["items"]][-2:] == ["recoded", "renamed"]
 
+    # The diff and the feed show the new kinds of change.
+    diff = office.ok(office.get("diff", **{"from": "2019-10-30", "to": "2019-10-31"}), 200)
+    assert {e["name"] for e in diff["recoded"]} >= {"鲍田村民委员会", "后街社区居委会", "北门社区居委会"}
+    assert "沙洲村委会" in {e["name"] for e in diff["ceased"]}
+    feed = office.ok(office.get("events", limit=1000), 200)["items"]
+    types = {e["type"] for e in feed}
+    assert {"unit.recoded", "unit.ceased", "change.recorded"} <= types, types
+
     # Applying again answers the same result and records nothing.
     again = office.post(f"reconciliations/{proposal['id']}/apply")
     assert again.status_code == 200 and again.get_json() == result

@@ -311,6 +311,10 @@ class DiffOut(Schema):
     renamed = fields.List(fields.Nested(DiffEntry))
     moved = fields.List(fields.Nested(DiffEntry))
     federated = fields.List(fields.Nested(DiffEntry))
+    recoded = fields.List(fields.Nested(DiffEntry), metadata={
+        "description": "units that took a new statistical code"})
+    reclassified = fields.List(fields.Nested(DiffEntry), metadata={
+        "description": "towns that became another kind (撤镇设街道 …)"})
 
 
 # -- Changes ----------------------------------------------------------------

@@ -237,6 +237,8 @@ DIFF_TYPES = {
     "renamed": "renamed",
     "moved": "moved",
     "joined_federation": "federated",
+    "recoded": "recoded",
+    "reclassified": "reclassified",
 }
 
 
