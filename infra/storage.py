@@ -16,8 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteDatastore
@@ -61,6 +63,14 @@ class Settings:
     county_cache: int = 512
     # Event streams (SSE) served at once per process; each holds a worker thread.
     max_streams: int = 2
+    # The absolute URI under which the counties' events are published
+    # (``<event_source>/v1/tenants/<code>``); None: ``urn:grassroots-ledger:<deployment id>``.
+    event_source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.event_source is not None and not urlsplit(self.event_source).scheme:
+            raise ValueError("GRASSROOTS_EVENT_SOURCE must be an absolute URI "
+                             f"(https://… or urn:…), not {self.event_source!r}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -71,6 +81,7 @@ class Settings:
             pool_size=int(env.get("GRASSROOTS_POOL_SIZE", "5")),
             county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
             max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
+            event_source=env.get("GRASSROOTS_EVENT_SOURCE") or None,
         )
 
 
@@ -173,6 +184,17 @@ class Storage(ABC):
 
     @abstractmethod
     def _open_directory(self) -> TenantDirectory: ...
+
+    @cached_property
+    def deployment_id(self) -> str:
+        """This deployment's id, drawn when its tables were first created (``create_tables``)."""
+        return self.directory.deployment_id()
+
+    @cached_property
+    def event_source(self) -> str:
+        """The base of every county's CloudEvents ``source``: an absolute URI."""
+        configured = self.settings.event_source
+        return configured.rstrip("/") if configured else f"urn:grassroots-ledger:{self.deployment_id}"
 
     @abstractmethod
     def _build(self, code: str, *, create: bool) -> County: ...
