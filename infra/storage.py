@@ -266,6 +266,10 @@ class Storage(ABC):
     def ping(self) -> None:
         """Raise if the store cannot be reached."""
 
+    def pool_usage(self) -> dict[str, int]:
+        """The connection pool's state, for the metrics (none: no pool)."""
+        return {}
+
 
 class PostgresStorage(Storage):
     def __init__(self, settings: Settings):
@@ -294,6 +298,11 @@ class PostgresStorage(Storage):
     def ping(self) -> None:
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT 1")
+
+    def pool_usage(self) -> dict[str, int]:
+        stats = self.datastore.pool.get_stats()
+        return {"size": stats["pool_size"], "available": stats["pool_available"],
+                "waiting": stats["requests_waiting"]}
 
     def close(self) -> None:
         super().close()
