@@ -22,6 +22,7 @@ from gunicorn.app.base import BaseApplication
 from prometheus_client import multiprocess, values
 
 from infra.storage import Settings, open_storage
+from interfaces.http.logs import logging_config
 
 METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _made_for_this_run: list[str] = []  # removed when the master exits
@@ -77,8 +78,11 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
         "keepalive": 5,
         "timeout": 60,
         "graceful_timeout": 20,
-        "accesslog": os.environ.get("GRASSROOTS_ACCESS_LOG") or None,
+        # JSON lines on stderr; the access lines are the API's own (interfaces.http.logs).
+        "accesslog": None,
         "errorlog": "-",
+        "logconfig_dict": logging_config(
+            access=os.environ.get("GRASSROOTS_ACCESS_LOG", "on").lower() != "off"),
         "preload_app": False,
         "on_starting": on_starting,
         "child_exit": child_exit,

@@ -71,14 +71,10 @@ def metrics() -> Response:
 def install(app: Flask) -> None:
     app.register_blueprint(blp)
 
-    @app.before_request
-    def _start() -> None:
-        g.started = time.perf_counter()
-
     @app.after_request
     def _observe(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        elapsed = time.perf_counter() - g.started  # set by logs.install, the first hook
         LATENCY.labels(request.method, route, response.status_code).observe(elapsed)
         REQUESTS.labels(request.method, route, response.status_code).inc()
         for state, connections in storage().pool_usage().items():
