@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -31,9 +32,14 @@ DDL = [
         PRIMARY KEY (scope, idem_key))""",
     # The version of the counties' tables, so start-up adds what a release brought.
     """CREATE TABLE IF NOT EXISTS {schema} (version {int} NOT NULL)""",
+    # One row: this deployment's id, drawn once, so that its events' ids (and the
+    # NATS relay's message ids) never repeat another deployment's.
+    """CREATE TABLE IF NOT EXISTS {deployment} (
+        one {int} PRIMARY KEY CHECK (one = 1), deployment_id {text} NOT NULL)""",
 ]
 NAMES = {"tenants": "platform_tenants", "keys": "platform_keys",
-         "idempotency": "platform_idempotency", "schema": "platform_schema"}
+         "idempotency": "platform_idempotency", "schema": "platform_schema",
+         "deployment": "platform_deployment"}
 
 
 class TenantExists(Exception):
@@ -86,6 +92,12 @@ class TenantDirectory:
         with self.datastore.transaction(commit=True) as curs:
             for statement in DDL:
                 curs.execute(self.sql(statement))
+            # Two processes starting at once both try; the first one's id stays.
+            curs.execute(self.sql("INSERT INTO {deployment} (one, deployment_id) VALUES (1, %s) "
+                                  "ON CONFLICT (one) DO NOTHING"), (uuid.uuid4().hex,))
+
+    def deployment_id(self) -> str:
+        return str(self._select("SELECT deployment_id FROM {deployment}")[0]["deployment_id"])
 
     def schema_version(self) -> int:
         rows = self._select("SELECT MAX(version) AS version FROM {schema}")

@@ -16,8 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteDatastore
@@ -67,6 +69,14 @@ class Settings:
     max_streams: int = 2
     # The statistical releases: the ones shipped, or a folder of files named alike.
     releases_folder: str | None = None
+    # The absolute URI under which the counties' events are published
+    # (``<event_source>/v1/tenants/<code>``); None: ``urn:grassroots-ledger:<deployment id>``.
+    event_source: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.event_source is not None and not urlsplit(self.event_source).scheme:
+            raise ValueError("GRASSROOTS_EVENT_SOURCE must be an absolute URI "
+                             f"(https://… or urn:…), not {self.event_source!r}")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -78,6 +88,7 @@ class Settings:
             county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
             max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
             releases_folder=env.get("GRASSROOTS_RELEASES") or None,
+            event_source=env.get("GRASSROOTS_EVENT_SOURCE") or None,
         )
 
 
@@ -197,6 +208,17 @@ class Storage(ABC):
     @abstractmethod
     def _open_directory(self) -> TenantDirectory: ...
 
+    @cached_property
+    def deployment_id(self) -> str:
+        """This deployment's id, drawn when its tables were first created (``create_tables``)."""
+        return self.directory.deployment_id()
+
+    @cached_property
+    def event_source(self) -> str:
+        """The base of every county's CloudEvents ``source``: an absolute URI."""
+        configured = self.settings.event_source
+        return configured.rstrip("/") if configured else f"urn:grassroots-ledger:{self.deployment_id}"
+
     @abstractmethod
     def _build(self, code: str, *, create: bool) -> County: ...
 
@@ -269,6 +291,10 @@ class Storage(ABC):
     def ping(self) -> None:
         """Raise if the store cannot be reached."""
 
+    def pool_usage(self) -> dict[str, int]:
+        """The connection pool's state, for the metrics (none: no pool)."""
+        return {}
+
 
 class PostgresStorage(Storage):
     def __init__(self, settings: Settings):
@@ -297,6 +323,11 @@ class PostgresStorage(Storage):
     def ping(self) -> None:
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT 1")
+
+    def pool_usage(self) -> dict[str, int]:
+        stats = self.datastore.pool.get_stats()
+        return {"size": stats["pool_size"], "available": stats["pool_available"],
+                "waiting": stats["requests_waiting"]}
 
     def close(self) -> None:
         super().close()

@@ -1,9 +1,12 @@
 """The NATS JetStream relay: every county's events, published in recorded order.
 
 One process and one thread relay all counties. Each event goes to subject
-``<prefix>.<county>.<event type>`` with ``Nats-Msg-Id: <county>-<position>``, so
-JetStream drops a message it already has (a relay that died between publishing
-and recording how far it got republishes, and nothing is doubled). How far the
+``<prefix>.<county>.<event type>`` with ``Nats-Msg-Id`` its CloudEvents id
+(``<deployment>-<county>-<position>``, unique across deployments), so JetStream
+drops a message it already has (a relay that died between publishing and
+recording how far it got republishes, and nothing is doubled). A duplicate
+acknowledgement is reported as an error and counted, never as published: after
+such a restart it is expected, otherwise another publisher uses our ids. How far the
 relay got is tracked per county in the county's own tracking table, with the
 library's tracking recorder, after each acknowledged batch; a restarted relay
 resumes there. Counties are swept in turn, each sweep reading only what is new.
@@ -43,6 +46,7 @@ class NatsRelay:
         self.stream = stream
         self.prefix = prefix
         self.counties = list(counties)  # none named: every onboarded county
+        self.duplicates = 0  # acknowledgements that JetStream already had the message
 
     def _codes(self) -> list[str]:
         return self.counties or [row["code"] for row in self.storage.directory.tenants(None, 1_000_000)]
@@ -70,14 +74,23 @@ class NatsRelay:
         # Without names: JetStream keeps what it is given, and an erasure could not
         # reach it there. Consumers read a person's name through the API.
         events = read_feed(county.ledger, after, BATCH, personal_data=False)
+        duplicates = 0
         for event in events:
-            await jetstream.publish(  # type: ignore[attr-defined]
+            message = cloud_event(self.storage, county.code, event)
+            ack = await jetstream.publish(  # type: ignore[attr-defined]
                 f"{self.prefix}.{county.code}.{event.type}",
-                orjson.dumps(cloud_event(county.code, event)),
-                headers={"Nats-Msg-Id": f"{county.code}-{event.position}"},
+                orjson.dumps(message),
+                headers={"Nats-Msg-Id": message["id"]},
             )
+            duplicates += bool(ack.duplicate)
         if events:
             county.views.insert_tracking(Tracking(name, events[-1].position))  # type: ignore[attr-defined]
-            log.info("relayed %s events of %s up to %s", len(events), county.code,
+            log.info("relayed %s events of %s up to %s", len(events) - duplicates, county.code,
                      events[-1].position)
+        if duplicates:
+            self.duplicates += duplicates
+            log.error("%s events of %s up to %s were already in the stream (duplicate "
+                      "acknowledgements, %s in all): republished after a restart, or "
+                      "another publisher uses these message ids", duplicates, county.code,
+                      events[-1].position, self.duplicates)
         return len(events)

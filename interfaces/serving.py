@@ -3,25 +3,68 @@
 Storage tables are created once, in the master before it forks; each worker
 then builds its own applications and connection pool (``interfaces.wsgi``), so
 no pool or socket crosses a fork.
+
+Metrics are kept in prometheus_client's multiprocess mode: each worker writes its
+own files in ``PROMETHEUS_MULTIPROC_DIR`` and a scrape, whichever worker answers
+it, sums them all, so counters never go backwards between scrapes. The folder is
+emptied when the service starts (what a previous run counted is gone, as after
+any restart); a dead worker's counts stay, its live gauges go.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from prometheus_client import multiprocess, values
 
 from infra.storage import Settings, open_storage
+from interfaces.http.logs import logging_config
+
+METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+_made_for_this_run: list[str] = []  # removed when the master exits
 
 
-def create_storage_once(_server: Any) -> None:
-    """gunicorn's ``on_starting`` hook: idempotent DDL, then close before forking."""
+def prepare_metrics_dir() -> None:
+    """An empty metrics folder for this run: the one configured, or a new temporary one."""
+    folder = os.environ.get(METRICS_DIR)
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+    else:
+        os.environ[METRICS_DIR] = tempfile.mkdtemp(prefix="grassroots-metrics-")
+        _made_for_this_run.append(os.environ[METRICS_DIR])
+    # The library chooses how values are kept when it is first imported, and the
+    # master imported it before this hook ran (this module does). Choose again: our
+    # metrics all have labels, so their values are made on first use, in the workers.
+    values.ValueClass = values.get_value_class()
+
+
+def on_starting(_server: Any) -> None:
+    """gunicorn's ``on_starting`` hook: the metrics folder, then idempotent DDL,
+    closed before forking."""
+    prepare_metrics_dir()
     storage = open_storage(Settings.from_env())
     try:
         storage.create_tables()
     finally:
         storage.close()
+
+
+def child_exit(_server: Any, worker: Any) -> None:
+    """A worker is gone: its live gauges (pool usage) no longer count."""
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(_server: Any) -> None:
+    """Remove the metrics folder made for this run (a configured one is left)."""
+    for folder in _made_for_this_run:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[str, Any]:
@@ -35,10 +78,15 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
         "keepalive": 5,
         "timeout": 60,
         "graceful_timeout": 20,
-        "accesslog": os.environ.get("GRASSROOTS_ACCESS_LOG") or None,
+        # JSON lines on stderr; the access lines are the API's own (interfaces.http.logs).
+        "accesslog": None,
         "errorlog": "-",
+        "logconfig_dict": logging_config(
+            access=os.environ.get("GRASSROOTS_ACCESS_LOG", "on").lower() != "off"),
         "preload_app": False,
-        "on_starting": create_storage_once,
+        "on_starting": on_starting,
+        "child_exit": child_exit,
+        "on_exit": on_exit,
         "wsgi_app": "interfaces.wsgi:app",
     }
 

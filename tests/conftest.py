@@ -6,10 +6,18 @@ trust auth). Tests that need it fail, not skip, when it is not there.
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import random
+import signal
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,8 @@ from interfaces.http import create_app
 
 SERVER = os.environ.get("GRASSROOTS_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 OPERATOR_KEY = "operator-test-key"
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[1]
 
 hypothesis_settings.register_profile("ci", max_examples=25, deadline=None)
 hypothesis_settings.register_profile("thorough", max_examples=300, deadline=None)
@@ -131,3 +141,63 @@ def county(operator: Client) -> Client:
     code = county_code()
     created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "测试县", "city_code": "3303"}))
     return Client(operator.http, created["admin_key"], code)
+
+
+# -- The real service, under gunicorn ------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(**settings: str) -> dict[str, str]:
+    """This environment without any GRASSROOTS_ setting, with ``settings`` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRASSROOTS_")}
+    env.update(settings)
+    return env
+
+
+def create_tenant(env: dict[str, str], code: str) -> str:
+    """Onboard a county from the command line; its admin key."""
+    created = subprocess.run([str(BIN / "grassroots"), "tenants", "create", code, "瑞安市", "3303"],
+                             env=env, capture_output=True, text=True, check=True)
+    return created.stdout.strip().splitlines()[-1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], stderr: Any = subprocess.DEVNULL) -> Iterator[subprocess.Popen[bytes]]:
+    """``gunicorn -c gunicorn.conf.py`` on a free port (``GRASSROOTS_PORT`` is set in
+    ``env``), up and accepting connections; stopped quickly at the end."""
+    port = free_port()
+    env["GRASSROOTS_PORT"] = str(port)
+    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: streams need no grace
+        process.wait(timeout=30)
+
+
+def http_request(port: int, key: str, method: str, path: str, body: object = None,
+                 headers: dict[str, str] | None = None) -> tuple[int, bytes, float, Any]:
+    """One request on a connection of its own: status, body, seconds, headers."""
+    began = time.monotonic()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, body=json.dumps(body) if body is not None else None,
+                       headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                                **(headers or {})})
+    answer = connection.getresponse()
+    data = answer.read()
+    connection.close()
+    return answer.status, data, time.monotonic() - began, answer.headers

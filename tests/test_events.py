@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from conftest import Client
+import pytest
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.v1.http import from_json as from_json_v1
+from conftest import OPERATOR_KEY, Client, county_code
+
+from infra.storage import Settings, Storage, open_storage
+from interfaces.http import create_app
 
 
 def feed(county: Client, **params: object) -> dict:
     return county.ok(county.get("events", **params), 200)
 
 
-def test_the_feed_gives_cloud_events_in_recorded_order_and_resumes(county: Client) -> None:
+def test_the_feed_gives_cloud_events_in_recorded_order_and_resumes(
+    county: Client, storage: Storage
+) -> None:
+    deployment = storage.deployment_id
     town = county.unit("town", "镇")
     village = county.unit("village", "甲村", town)
     rename = county.ok(county.post(f"units/{village}/renames", {"name": "甲新村", "effective_date": "2012-01-01"}))
@@ -25,11 +37,13 @@ def test_the_feed_gives_cloud_events_in_recorded_order_and_resumes(county: Clien
     renamed = [e for e in everything if e["type"] == "unit.renamed"]
     assert len(renamed) == 1
     [event] = renamed
-    assert event["specversion"] == "1.0" and event["source"] == f"/v1/tenants/{county.code}"
-    assert event["subject"] == village and event["effective_date"] == "2012-01-01"
+    assert event["specversion"] == "1.0"
+    assert event["source"] == f"urn:grassroots-ledger:{deployment}/v1/tenants/{county.code}"
+    assert event["subject"] == village and event["effectivedate"] == "2012-01-01"
+    assert "effective_date" not in event
     assert event["time"] == rename["recorded_at"] and event["datacontenttype"] == "application/json"
     assert event["data"]["name"] == "甲新村" and event["data"]["change_id"] == rename["change_id"]
-    assert event["id"] == f"{county.code}-{event['position']}"
+    assert event["id"] == f"{deployment}-{county.code}-{event['position']}"
 
     first = feed(county, limit=2)
     rest = feed(county, after=first["next_after"], limit=1000)
@@ -40,6 +54,83 @@ def test_the_feed_gives_cloud_events_in_recorded_order_and_resumes(county: Clien
     only = feed(county, types="unit.renamed,change.recorded", limit=1000)["items"]
     assert {e["type"] for e in only} == {"unit.renamed", "change.recorded"}
     assert county.get("events", types="unit.exploded").status_code == 422
+
+
+def _every_kind_of_event(county: Client) -> None:
+    """A history that records events of units, changes, plans, policy, bodies and people."""
+    town = county.unit("central_town", "塘下镇")
+    villages = [county.unit("village", f"{name}村", town) for name in "甲乙丙丁"]
+    county.ok(county.post(f"units/{villages[0]}/population",
+                          {"effective_date": "2011-01-01", "households": 300, "floating": 40}))
+    county.ok(county.patch("policy", {"plans_required": False, "effective_date": "2010-01-01"}), 200)
+    county.ok(county.post("changes", {"type": "merger", "effective_date": "2012-01-01",
+                                      "village_ids": villages[:2], "community": {"name": "新社区"}}))
+    county.ok(county.post("changes", {"type": "federation", "effective_date": "2012-01-01",
+                                      "village_ids": villages[2:], "federation": {"name": "联居"}}))
+    committee = county.ok(county.post(f"units/{town}/bodies",
+                                      {"type": "party_committee", "effective_date": "2010-01-01"}))["id"]
+    person = county.ok(county.post("people", {"name": "张三"}))["id"]
+    county.ok(county.post("posts", {"person_id": person, "body_id": committee, "role": "secretary",
+                                    "effective_date": "2011-01-01"}))
+    assert county.delete(f"people/{person}").status_code == 204
+
+
+def test_every_event_parses_with_the_cloudevents_sdk(county: Client) -> None:
+    _every_kind_of_event(county)
+    events = feed(county, limit=1000)["items"]
+    assert {e["type"].partition(".")[0] for e in events} >= {
+        "unit", "change", "policy", "body", "person"}
+    for event in events:
+        raw = json.dumps(event, ensure_ascii=False)
+        parsed = JSONFormat().read(None, raw)  # the SDK's core API (2.x)
+        assert parsed.get_id() == event["id"] and parsed.get_type() == event["type"]
+        assert parsed.get_extension("position") == event["position"]
+        assert parsed.get_data() == event["data"]
+        assert from_json_v1(raw)["id"] == event["id"]  # and its 1.x API
+        source = urlsplit(parsed.get_source())
+        assert source.scheme and (source.netloc or source.path), "source is not an absolute URI"
+        # Extension attribute names are lowercase letters and digits (CloudEvents 1.0).
+        extensions = set(event) - {"specversion", "id", "source", "type", "subject", "time",
+                                   "datacontenttype", "data"}
+        assert extensions <= {"position", "effectivedate"}
+    dated = [e for e in events if e["type"] == "unit.established"]
+    assert dated and all(e["effectivedate"] == "2010-01-01" for e in dated
+                         if e["data"]["kind"] == "village")
+
+
+@pytest.mark.parametrize("configured", ["https://ledger.example.gov.cn", "https://ledger.example.gov.cn/"])
+def test_the_source_is_the_configured_base_and_ids_differ_between_deployments(
+    storage: Storage, tmp_path: Path, configured: str
+) -> None:
+    configured_storage = open_storage(Settings(
+        database_url=storage.settings.database_url, operator_key=OPERATOR_KEY,
+        event_source=configured))
+    other_storage = open_storage(Settings(database_url=f"sqlite:///{tmp_path / 'other'}",
+                                          operator_key=OPERATOR_KEY))
+    other_storage.create_tables()
+    other_deployment = other_storage.deployment_id
+    try:
+        code = county_code()
+        seen = []
+        for place in (configured_storage, other_storage):  # one county, two deployments
+            operator = Client(create_app(place.settings, place, create_tables=False).test_client(),
+                              OPERATOR_KEY, "")
+            created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "县",
+                                                                "city_code": "3303"}))
+            admin = Client(operator.http, created["admin_key"], code)
+            admin.unit("town", "镇")
+            seen.append(feed(admin)["items"])
+    finally:
+        configured_storage.close()
+        other_storage.close()
+    assert {e["source"] for e in seen[0]} == {f"https://ledger.example.gov.cn/v1/tenants/{code}"}
+    assert {e["source"] for e in seen[1]} == {
+        f"urn:grassroots-ledger:{other_deployment}/v1/tenants/{code}"}
+    assert [e["position"] for e in seen[0]] == [e["position"] for e in seen[1]]
+    assert not {e["id"] for e in seen[0]} & {e["id"] for e in seen[1]}
+    assert storage.deployment_id != other_deployment
+    # The id is kept: a restarted process (a new Storage) names the same deployment.
+    assert seen[0][0]["id"] == f"{storage.deployment_id}-{code}-{seen[0][0]['position']}"
 
 
 def test_the_integrator_reads_the_feed_and_nothing_else(county: Client) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 import zipfile
+from fnmatch import fnmatch
 from pathlib import Path
+
+import yaml
+from conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -43,14 +47,8 @@ def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
     assert {"infra/release_data/LICENSE.txt", "infra/release_data/manifest.json"} <= shipped
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_on_the_embedded_store_with_nothing_configured(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRASSROOTS_")}
     server = subprocess.Popen(
         [str(BIN / "grassroots"), "serve", "--port", str(port)],
@@ -71,3 +69,46 @@ def test_serve_runs_on_the_embedded_store_with_nothing_configured(tmp_path: Path
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_the_build_context_leaves_out_the_virtualenv_and_keeps_what_the_image_copies() -> None:
+    ignored = [line for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line and not line.startswith("#")]
+    for heavy in (".venv", "var", ".git", "**/__pycache__", ".pytest_cache", ".hypothesis", "bench"):
+        assert heavy in ignored
+    copied = [word for line in (ROOT / "Dockerfile").read_text().splitlines()
+              if line.startswith("COPY ") and "--from" not in line for word in line.split()[1:-1]]
+    assert copied and all((ROOT / path).exists() for path in copied)
+    assert not [path for path in copied for pattern in ignored if fnmatch(path, pattern)]
+
+
+def test_the_compose_file_follows_the_compose_specification(tmp_path: Path) -> None:
+    def check(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+                               str(path)], capture_output=True, text=True, check=False)
+
+    result = check(ROOT / "compose.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "nats", "service", "proxy", "relay"}
+    assert all("healthcheck" in service for service in services.values())
+    assert services["relay"]["command"] == ["grassroots", "relay", "nats"]
+    assert "--jetstream" in services["nats"]["command"]
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["proxy"]["volumes"]
+    assert set(compose["volumes"]) == {"pgdata", "natsdata"}
+    # The check is not vacuous: a misspelt key is refused.
+    services["proxy"]["healthchek"] = services["proxy"].pop("healthcheck")
+    broken = tmp_path / "compose.yaml"
+    broken.write_text(yaml.safe_dump(compose))
+    assert check(broken).returncode != 0
+
+
+def test_the_proxy_configuration_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    assert Path(nginx).exists(), "nginx is not installed (.ci/run installs it)"
+    result = subprocess.run([nginx, "-t", "-c", str(ROOT / "deploy" / "nginx.conf"),
+                             "-p", str(tmp_path), "-e", "stderr"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "test is successful" in result.stderr

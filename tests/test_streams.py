@@ -3,66 +3,29 @@
 from __future__ import annotations
 
 import http.client
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import create_tenant, gunicorn, http_request, service_env
 
-BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parents[1]
 COUNTY = "330381"
 WORKERS, THREADS, STREAMS_PER_WORKER, LISTENERS = 2, 4, 2, 6
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRASSROOTS_")}
-    env.update(GRASSROOTS_DATABASE_URL=f"sqlite:///{tmp_path / 'var'}", GRASSROOTS_WORKERS=str(WORKERS),
-               GRASSROOTS_THREADS=str(THREADS), GRASSROOTS_MAX_STREAMS=str(STREAMS_PER_WORKER))
-    created = subprocess.run([str(BIN / "grassroots"), "tenants", "create", COUNTY, "瑞安市", "3303"],
-                             env=env, capture_output=True, text=True, check=True)
-    key = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
-    env["GRASSROOTS_PORT"] = str(port)
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        yield port, key
-    finally:
-        process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: streams need no grace
-        process.wait(timeout=30)
+    env = service_env(GRASSROOTS_DATABASE_URL=f"sqlite:///{tmp_path / 'var'}",
+                      GRASSROOTS_WORKERS=str(WORKERS), GRASSROOTS_THREADS=str(THREADS),
+                      GRASSROOTS_MAX_STREAMS=str(STREAMS_PER_WORKER))
+    key = create_tenant(env, COUNTY)
+    with gunicorn(env):
+        yield int(env["GRASSROOTS_PORT"]), key
 
 
 def _request(port: int, key: str, method: str, path: str, body: object = None) -> tuple[int, bytes, float]:
-    began = time.monotonic()
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request(method, path, body=json.dumps(body) if body is not None else None,
-                       headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    answer = connection.getresponse()
-    data = answer.read()
-    connection.close()
-    return answer.status, data, time.monotonic() - began
+    status, data, seconds, _ = http_request(port, key, method, path, body)
+    return status, data, seconds
 
 
 def test_more_listeners_than_workers_leave_the_api_answering(server: tuple[int, str]) -> None:

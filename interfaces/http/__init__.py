@@ -9,7 +9,7 @@ from flask_smorest import Api
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
-    audit, auth, bodies, changes, events, idempotency, norms, operations, people, posts,
+    audit, auth, bodies, changes, events, idempotency, logs, norms, operations, people, posts,
     problems, releases, reports, tenants, units,
 )
 
@@ -54,7 +54,9 @@ def create_app(
     for blueprint in (tenants.blp, units.blp, changes.blp, bodies.blp, people.blp, posts.blp,
                       norms.blp, reports.blp, releases.blp, events.blp, audit.blp):
         api.register_blueprint(blueprint)
-    # Order matters: authenticate, then read the body, then claim an idempotency key.
+    # Order matters: a request id first, authenticate, then read the body, then claim
+    # an idempotency key.
+    logs.install(app)
     auth.install(app)
     problems.install(app)
     idempotency.install(app)

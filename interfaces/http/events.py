@@ -21,6 +21,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.feed import FeedEvent, feed_types, read_feed
+from infra.storage import Storage
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, storage
@@ -33,19 +34,26 @@ KEEP_ALIVE_SECONDS = 5.0  # also how soon a stream notices its client left
 STREAM_PAGE = 100
 
 
-def cloud_event(code: str, event: FeedEvent) -> dict[str, Any]:
-    return {
+def cloud_event(place: Storage, code: str, event: FeedEvent) -> dict[str, Any]:
+    """The event as CloudEvents 1.0 JSON. The id names the deployment, so ``(source, id)``
+    stays unique when two deployments hold the same county (and the NATS relay's
+    message ids, which are these ids, do not collide in a shared stream)."""
+    cloud = {
         "specversion": "1.0",
-        "id": f"{code}-{event.position}",
-        "source": f"/v1/tenants/{code}",
+        "id": f"{place.deployment_id}-{code}-{event.position}",
+        "source": f"{place.event_source}/v1/tenants/{code}",
         "type": event.type,
         "subject": str(event.subject),
         "time": event.recorded_at,
         "datacontenttype": "application/json",
         "data": event.data,
         "position": event.position,
-        "effective_date": event.effective_date,
     }
+    # An attribute is absent rather than null (CloudEvents' JSON format); a person's
+    # events have no effective date.
+    if event.effective_date is not None:
+        cloud["effectivedate"] = event.effective_date
+    return cloud
 
 
 def _types(raw: str | None) -> list[str]:
@@ -76,7 +84,7 @@ class Events(MethodView):
                 break
             storage().wakeups.wait(code, remaining)
         body = {
-            "items": [cloud_event(code, e) for e in events],
+            "items": [cloud_event(storage(), code, e) for e in events],
             "next_after": events[-1].position if events else args["after"],
         }
         return Response(orjson.dumps(body), mimetype="application/json")
@@ -100,9 +108,9 @@ def _last_event_id(args: dict[str, Any]) -> int | None:
     return int(header)
 
 
-def _sse(code: str, event: FeedEvent) -> bytes:
+def _sse(place: Storage, code: str, event: FeedEvent) -> bytes:
     return (f"id: {event.position}\nevent: {event.type}\ndata: ".encode()
-            + orjson.dumps(cloud_event(code, event)) + b"\n\n")
+            + orjson.dumps(cloud_event(place, code, event)) + b"\n\n")
 
 
 @blp.route("/events/stream")
@@ -115,8 +123,9 @@ class Stream(MethodView):
         either the stream starts with the next new event. Comments keep it alive."""
         require_county(code, "feed")
         types = _types(args["types"])
-        ledger = county(code).ledger
-        wakeups = storage().wakeups
+        place = storage()
+        ledger = place.county(code).ledger
+        wakeups = place.wakeups
         after = _last_event_id(args)
         if after is None:
             after = ledger.recorder.max_notification_id() or 0
@@ -132,7 +141,7 @@ class Stream(MethodView):
                 while True:
                     events = read_feed(ledger, position, STREAM_PAGE, types)
                     for event in events:
-                        yield _sse(code, event)
+                        yield _sse(place, code, event)
                         position = event.position
                     if events:
                         quiet_since = time.monotonic()

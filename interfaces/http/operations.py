@@ -1,11 +1,26 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+Under gunicorn the metrics are kept in prometheus_client's multiprocess mode
+(``interfaces.serving``) and a scrape sums every worker's; without it (tests,
+one process) the process's own registry answers.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from flask import Blueprint, Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from interfaces.http.context import storage
 from interfaces.http.problems import problem_response
@@ -13,12 +28,17 @@ from interfaces.http.problems import problem_response
 blp = Blueprint("operations", __name__)
 
 REQUESTS = Counter(
-    "grassroots_http_requests_total", "HTTP requests answered", ["method", "endpoint", "status"]
+    "grassroots_http_requests", "HTTP requests answered", ["method", "route", "status"]
 )
 LATENCY = Histogram(
-    "grassroots_http_request_seconds", "Server time per request", ["method", "endpoint"],
+    "grassroots_http_request_seconds", "Server time per request", ["method", "route", "status"],
     buckets=(0.002, 0.005, 0.01, 0.015, 0.025, 0.04, 0.06, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+WRITES = Counter("grassroots_writes", "Changes recorded, by change type", ["type"])
+# Summed over the live workers: a dead worker's connections are gone with it.
+POOL = Gauge("grassroots_db_pool_connections",
+             "PostgreSQL connections: size (open), available (idle), waiting (requests queued)",
+             ["state"], multiprocess_mode="livesum")
 
 
 @blp.get("/healthz")
@@ -39,22 +59,25 @@ def readyz() -> Response | dict[str, str]:
 
 @blp.get("/metrics")
 def metrics() -> Response:
-    """Prometheus text format."""
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    """Prometheus text format, every worker's metrics summed."""
+    registry = REGISTRY
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    # content_type, not mimetype: Flask would add a second charset.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def install(app: Flask) -> None:
     app.register_blueprint(blp)
 
-    @app.before_request
-    def _start() -> None:
-        g.started = time.perf_counter()
-
     @app.after_request
     def _observe(response: Response) -> Response:
-        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        LATENCY.labels(request.method, endpoint).observe(elapsed)
-        REQUESTS.labels(request.method, endpoint, response.status_code).inc()
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.started  # set by logs.install, the first hook
+        LATENCY.labels(request.method, route, response.status_code).observe(elapsed)
+        REQUESTS.labels(request.method, route, response.status_code).inc()
+        for state, connections in storage().pool_usage().items():
+            POOL.labels(state).set(connections)
         response.headers["Server-Timing"] = f"app;dur={elapsed * 1000:.2f}"
         return response

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain.rulebook import RULES
 from domain.rules import Conflict, DomainError, NotFound, RuleRefused
+from interfaces.http.logs import request_id
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def problem_response(status: int, title: str, detail: str | None = None, **extra
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
+    # What to quote when asking the operator about this answer: the logs carry it too.
+    if request_id() is not None:
+        body["request_id"] = request_id()
     return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
 
 

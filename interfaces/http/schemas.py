@@ -434,15 +434,18 @@ class LagOut(Schema):
 
 class CloudEvent(Schema):
     specversion = fields.String()
-    id = fields.String()
-    source = fields.String()
+    id = fields.String(metadata={"description": "<deployment id>-<county>-<position>: "
+                                                "unique across deployments"})
+    source = fields.String(metadata={"description": "absolute URI of the county in this "
+                                                    "deployment (GRASSROOTS_EVENT_SOURCE)"})
     type = fields.String()
     subject = fields.String()
     time = fields.DateTime()
     datacontenttype = fields.String()
     data = fields.Dict()
     position = fields.Integer()
-    effective_date = Day(allow_none=True)
+    effectivedate = Day(metadata={"description": "the event's effective date; absent when it "
+                                                 "has none (a person's events)"})
 
 
 class EventPage(Schema):

@@ -23,6 +23,7 @@ from infra.storage import County
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
+from interfaces.http.operations import WRITES
 from interfaces.http.problems import Problem
 
 blp = Blueprint(
@@ -52,6 +53,7 @@ def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any
     who = require_county(code, "edit")
     place = county(code)
     receipt = command(place, who.actor)
+    WRITES.labels(receipt.type).inc()
     if not receipt.views_current:
         place.catch_up(receipt.position)
     return receipt_json(receipt)
