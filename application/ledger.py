@@ -158,7 +158,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        parent = self._unit(parent_id) if parent_id else None
+        parent = self.unit(parent_id) if parent_id else None
         unit = Unit.establish(
             kind=kind,
             name=name,
@@ -178,7 +178,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        unit = self._unit(unit_id)
+        unit = self.unit(unit_id)
         unit.rename(name, stamp)
         return self._commit(stamp, ChangeType.RENAME, authority, [unit])
 
@@ -187,7 +187,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        unit, parent = self._unit(unit_id), self._unit(parent_id)
+        unit, parent = self.unit(unit_id), self.unit(parent_id)
         unit.move(parent, stamp)
         return self._commit(stamp, ChangeType.MOVE, authority, [unit])
 
@@ -196,7 +196,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        unit = self._unit(unit_id)
+        unit = self.unit(unit_id)
         children = self.lookups.children_after(unit_id, effective_date)
         if children:
             raise Conflict(
@@ -212,7 +212,7 @@ class CountyLedger(Application):
         self, unit_id: UUID, population: Population, effective_date: date, actor: str
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        unit = self._unit(unit_id)
+        unit = self.unit(unit_id)
         unit.record_population(population, stamp)
         return self._commit(stamp, ChangeType.POPULATION, None, [unit])
 
@@ -310,7 +310,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        federation, village = self._unit(federation_id), self._unit(village_id)
+        federation, village = self.unit(federation_id), self.unit(village_id)
         village.join_federation(federation, stamp)
         return self._commit(stamp, ChangeType.FEDERATION_JOIN, authority, [federation, village])
 
@@ -319,7 +319,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        federation, village = self._unit(federation_id), self._unit(village_id)
+        federation, village = self.unit(federation_id), self.unit(village_id)
         village.leave_federation(federation, stamp)
         return self._commit(stamp, ChangeType.FEDERATION_LEAVE, authority, [federation, village])
 
@@ -336,7 +336,7 @@ class CountyLedger(Application):
         bodies = self._bodies(change.body_ids)
         dependents = {d for a in (*units, *bodies) for d in a.dependents(change_id)}
         for created in change.created_unit_ids:  # units that hang under a unit it created
-            dependents.update(self._unit(child).established_by
+            dependents.update(self.unit(child).established_by
                               for child in self.lookups.children_after(created, date.min))
         if dependents:
             raise Conflict(
@@ -356,7 +356,7 @@ class CountyLedger(Application):
         authority: Authority | None = None,
     ) -> Receipt:
         stamp = self._stamp(effective_date, actor)
-        unit = self._unit(unit_id)
+        unit = self.unit(unit_id)
         body = Body.establish(type=body_type, unit=unit, name=name, attributes=attributes,
                               stamp=stamp)
         return self._commit(stamp, ChangeType.BODY_ESTABLISHMENT, authority, [body, unit],
@@ -464,7 +464,7 @@ class CountyLedger(Application):
     ) -> Receipt:
         """A town's assessment catalogue (考核目录) for a year; adopting it again revises it."""
         stamp = self._stamp(effective_date, actor)
-        town = self._unit(town_id)
+        town = self.unit(town_id)
         cap = self.policy().settings_on(effective_date)["max_veto_items"]
         try:
             catalogue = self.repository.get(catalogue_id(town_id, year))
@@ -482,7 +482,7 @@ class CountyLedger(Application):
     ) -> Receipt:
         """区街合一 or 区街统分 between a functional zone and a sub-district (or town)."""
         stamp = self._stamp(effective_date, actor)
-        zone, other = self._unit(zone_id), self._unit(subdistrict_id)
+        zone, other = self.unit(zone_id), self.unit(subdistrict_id)
         existing = [self._get(a, Arrangement, "arrangement")
                     for a in self.lookups.arrangements_of(zone_id)]
         require_no_overlap(existing, zone_id=zone_id, subdistrict_id=subdistrict_id,
@@ -529,7 +529,7 @@ class CountyLedger(Application):
         for spec in units:
             parent = established.get(spec.parent_id) if spec.parent_id else None
             if spec.parent_id and parent is None:
-                parent = self._unit(spec.parent_id)
+                parent = self.unit(spec.parent_id)
             established[spec.id] = Unit.establish(
                 kind=spec.kind,
                 name=spec.name,
@@ -573,11 +573,11 @@ class CountyLedger(Application):
             raise NotFound(what, ident)
         return aggregate
 
-    def _unit(self, unit_id: UUID) -> Unit:
+    def unit(self, unit_id: UUID) -> Unit:
         return self._get(unit_id, Unit, "unit")
 
     def _units(self, unit_ids: Sequence[UUID]) -> list[Unit]:
-        return [self._unit(u) for u in unit_ids]
+        return [self.unit(u) for u in unit_ids]
 
     def change(self, change_id: UUID) -> Change:
         return self._get(change_id, Change, "change")
@@ -586,7 +586,7 @@ class CountyLedger(Application):
         self, villages: Sequence[Unit], spec: CommunitySpec, stamp: Stamp
     ) -> Unit:
         parent_id = spec.parent_id or restructuring.default_parent_id(villages, stamp)
-        return self._unit(parent_id)
+        return self.unit(parent_id)
 
     def _commit(
         self,
@@ -599,16 +599,17 @@ class CountyLedger(Application):
         made: UUID | None = None,
         lineage: Sequence[Succession] = (),
     ) -> Receipt:
-        change = self._change_record(stamp, change_type, authority, aggregates, created,
+        change = self.change_record(stamp, change_type, authority, aggregates, created,
                                      lineage, source=None)
         position, views_current = self._save(change, *aggregates)
         return self._receipt(change, made=made, position=position, views_current=views_current)
 
-    def _change_record(
+    def change_record(
         self, stamp: Stamp, change_type: str, authority: Authority | None,
         aggregates: Sequence[Aggregate], created: Sequence[UUID],
         lineage: Sequence[Succession], source: str | None,
     ) -> Change:
+        """The record of one write of these aggregates; the caller saves it with them."""
         new = set(created)
         affected = [a.id for a in aggregates if isinstance(a, Unit) and a.id not in new]
         bodies = [a.id for a in aggregates if isinstance(a, Body)]

@@ -21,6 +21,7 @@ from domain import restructuring
 from domain.bodies import FOUNDING_BODIES, Body
 from domain.changes import Authority, Change, Succession, release_source
 from domain.kinds import Level
+from domain.names import kind_class
 from domain.reconciliation import GROUP, Held, Item, ItemType
 from domain.releases import Row
 from domain.rules import Conflict
@@ -75,7 +76,7 @@ class ReleaseRecording:
         for item in items:
             stamp = Stamp(self.day, uuid4(), self.actor, self.recorded_at)
             step = self.steps[item.type](item, stamp)
-            changes.append(self.ledger._change_record(
+            changes.append(self.ledger.change_record(
                 stamp, item.type, self.authority, step.aggregates, step.created, step.lineage,
                 source=release_source(self.year)))
             touched.update((a.id, a) for a in step.aggregates)
@@ -86,7 +87,7 @@ class ReleaseRecording:
 
     def unit(self, unit_id: UUID) -> Unit:
         if unit_id not in self.units:
-            self.units[unit_id] = self.ledger._unit(unit_id)
+            self.units[unit_id] = self.ledger.unit(unit_id)
         return self.units[unit_id]
 
     def town(self, row: Row) -> Unit:
@@ -116,8 +117,7 @@ class ReleaseRecording:
                 self.towns[row.code] = unit.id
         if unit.name_on(self.day) != row.name:
             unit.rename(row.name, stamp)
-        if row.is_town and unit.kind_on(self.day) != row.kind and \
-                not (row.kind.value == "town" and unit.kind_on(self.day).value == "central_town"):
+        if row.is_town and kind_class(unit.kind_on(self.day)) != row.kind_class:
             unit.reclassify(row.kind, stamp)
         if not row.is_town:
             town = self.town(row)

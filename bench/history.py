@@ -44,7 +44,7 @@ def run(ctx: Context) -> list[Row]:
                 for county in batch:
                     if storage.directory.tenant(county.county) is None:
                         storage.onboard_tenant(county.county, county.name, county.city_code)
-                    builder.build(county, year == years[0])
+                    builder.build(county)
             building = time.perf_counter() - began
             rows = sum(builder.imported.values()) + sum(builder.changes.values())
             matching = {year: sum(storage.county(c).reconciliation(files).check(year).matches

@@ -373,7 +373,7 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...], fi
                 progress.update(task, description=f"{year} {county_release.county} "
                                                   f"{county_release.name}")
                 try:
-                    builder.build(county_release, year == years[0])
+                    builder.build(county_release)
                 except DomainError as error:
                     raise click.ClickException(
                         f"{year} {county_release.county}: {error.message}") from None

@@ -25,7 +25,7 @@ class HistoryBuilder:
         self.skipped = 0
         self.mismatches: list[str] = []
 
-    def build(self, county_release: CountyRelease, first: bool) -> None:
+    def build(self, county_release: CountyRelease) -> None:
         """Bring one county up to one release (the releases in order)."""
         year, code = county_release.year, county_release.county
         county = self.storage.county(code)
