@@ -9,7 +9,7 @@ writer loses cleanly with a ``Conflict`` and nothing is half-applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from application import attempts
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from domain import restructuring
@@ -547,7 +548,7 @@ class CountyLedger(Application):
     # -- Plumbing ------------------------------------------------------------
 
     def _stamp(self, effective_date: date, actor: str) -> Stamp:
-        return Stamp(effective_date, uuid4(), actor, _now())
+        return Stamp(effective_date, attempts.new_change_id(), actor, _now())
 
     def _get(self, ident: UUID, cls: type[A], what: str) -> A:
         try:
@@ -597,8 +598,7 @@ class CountyLedger(Application):
             affected_unit_ids=affected,
             body_ids=bodies,
         )
-        position, views_current = self._save(change, *aggregates)
-        return Receipt(
+        receipt = Receipt(
             change_id=change.id,
             type=change_type,
             effective_date=stamp.effective_date,
@@ -606,9 +606,10 @@ class CountyLedger(Application):
             created_unit_ids=list(created),
             affected_unit_ids=affected,
             id=made,
-            position=position,
-            views_current=views_current,
         )
+        attempts.decided(receipt)
+        position, views_current = self._save(change, *aggregates)
+        return replace(receipt, position=position, views_current=views_current)
 
     def _save(self, *aggregates: Aggregate) -> tuple[int | None, bool]:
         """Save in one transaction, with the rows the read views gain from it;
