@@ -46,10 +46,31 @@ DEFAULT_FOLDER = "var"
 COUNTY_SCHEMA = 3
 
 
+# The first two digits of China's 31 province-level divisions (GB/T 2260).
+PROVINCES = frozenset(
+    [*"11 12 13 14 15 21 22 23 31 32 33 34 35 36 37".split(),
+     *"41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65".split()]
+)
+
+
+class NotACounty(ValueError):
+    """Six digits that no county can have."""
+
+
 def require_county_code(code: str) -> str:
     """The only gate through which a code reaches a table or file name."""
     if not COUNTY_CODE.fullmatch(code):
         raise ValueError(f"a county code is six digits, not {code!r}")
+    return code
+
+
+def require_possible_county(code: str) -> str:
+    """A code a county can have: under a province, and not a city's or a province's
+    own (…00); checked when a county is onboarded."""
+    require_county_code(code)
+    if code[:2] not in PROVINCES or code.endswith("00"):
+        raise NotACounty(f"{code} cannot be a county's code: it must begin with a province's "
+                         "two digits and not end in 00")
     return code
 
 
@@ -198,9 +219,10 @@ class Storage(ABC):
     def onboard_tenant(self, code: str, name: str, city_code: str) -> tuple[str, str]:
         """Register a county, create its storage and issue its first admin key.
 
-        Raises ``TenantExists`` when the county is already onboarded.
+        Raises ``TenantExists`` when the county is already onboarded, ``NotACounty``
+        for a code no county can have.
         """
-        self.directory.add_tenant(require_county_code(code), name, city_code)
+        self.directory.add_tenant(require_possible_county(code), name, city_code)
         try:
             self.onboard(code)
         except BaseException:

@@ -19,7 +19,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from click.testing import CliRunner
+
 from conftest import Client, county_code
+from infra.storage import Settings, open_storage
+from interfaces.cli import main
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
@@ -258,6 +262,13 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("tenants", {"code": "33038a"}, "code"),
     ("tenants", {"code": "３３０３８１"}, "code"),
     ("tenants", {"code": 330381}, "code"),
+    # Six digits that no county can have: no province, a city's (…00), the country's.
+    ("tenants", {"code": "000000"}, "code"),
+    ("tenants", {"code": "999999"}, "code"),
+    ("tenants", {"code": "700101"}, "code"),
+    ("tenants", {"code": "160101"}, "code"),
+    ("tenants", {"code": "330300"}, "code"),
+    ("tenants", {"code": "330000"}, "code"),
     ("tenants", {"city_code": "330"}, "city_code"),
     ("tenants", {"name": ""}, "name"),
     ("tenants", {"admin_key": "my-own-key"}, "admin_key"),
@@ -707,3 +718,21 @@ def test_population_on_a_federation_is_422(county: Client, villages: tuple[str, 
 def test_renaming_before_establishment_is_409_h4(county: Client, villages: tuple[str, list[str]]) -> None:
     _town, (a, *_rest) = villages
     refused(county, f"units/{a}/renames", {"name": "甲新村", "effective_date": "2009-12-31"}, 409, "H4")
+
+
+@pytest.mark.parametrize("code", ["000000", "330300", "999999", "160101"])
+def test_the_command_line_onboards_no_code_that_cannot_be_a_county(store_url: str, code: str) -> None:
+    result = CliRunner().invoke(main, ["tenants", "create", code, "县", "3303"],
+                                env={"GRASSROOTS_DATABASE_URL": store_url})
+    assert result.exit_code != 0
+    assert code in result.output
+    storage = open_storage(Settings(database_url=store_url))
+    try:
+        assert storage.directory.tenant(code) is None
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize("code", ["110101", "230102", "540102", "620102"])
+def test_a_code_under_a_province_is_onboarded(operator: Client, code: str) -> None:
+    operator.ok(operator.post("/v1/tenants", {"code": code, "name": "县", "city_code": code[:4]}))
