@@ -82,6 +82,9 @@ class Settings:
     county_cache: int = 512
     # Event streams (SSE) served at once per process; each holds a worker thread.
     max_streams: int = 2
+    # Failed authentications per client address and window (seconds) before 429.
+    auth_failures: int = 20
+    auth_window: int = 60
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -92,6 +95,8 @@ class Settings:
             pool_size=int(env.get("GRASSROOTS_POOL_SIZE", "5")),
             county_cache=int(env.get("GRASSROOTS_COUNTY_CACHE", "512")),
             max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
+            auth_failures=int(env.get("GRASSROOTS_AUTH_FAILURES", "20")),
+            auth_window=int(env.get("GRASSROOTS_AUTH_WINDOW", "60")),
         )
 
 
