@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -721,7 +722,10 @@ def test_renaming_before_establishment_is_409_h4(county: Client, villages: tuple
 
 
 @pytest.mark.parametrize("code", ["000000", "330300", "999999", "160101"])
-def test_the_command_line_onboards_no_code_that_cannot_be_a_county(store_url: str, code: str) -> None:
+def test_the_command_line_onboards_no_code_that_cannot_be_a_county(tmp_path: Path, code: str) -> None:
+    # The code is refused before any storage is touched; on SQLite, because each
+    # invocation keeps its PostgreSQL pool open until the test process ends.
+    store_url = f"sqlite:///{tmp_path / 'var'}"
     result = CliRunner().invoke(main, ["tenants", "create", code, "县", "3303"],
                                 env={"GRASSROOTS_DATABASE_URL": store_url})
     assert result.exit_code != 0
