@@ -9,7 +9,7 @@ writer loses cleanly with a ``Conflict`` and nothing is half-applied.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Protocol, TypeVar
 from uuid import UUID, uuid4
@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
+from application import attempts
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from application.release_changes import ReleaseRecording
@@ -562,7 +563,7 @@ class CountyLedger(Application):
     # -- Plumbing ------------------------------------------------------------
 
     def _stamp(self, effective_date: date, actor: str) -> Stamp:
-        return Stamp(effective_date, uuid4(), actor, _now())
+        return Stamp(effective_date, attempts.new_change_id(), actor, _now())
 
     def _get(self, ident: UUID, cls: type[A], what: str) -> A:
         try:
@@ -601,8 +602,10 @@ class CountyLedger(Application):
     ) -> Receipt:
         change = self.change_record(stamp, change_type, authority, aggregates, created,
                                      lineage, source=None)
+        receipt = self._receipt(change, made=made)
+        attempts.decided(receipt)  # a retry of this request may answer with it (decision 10)
         position, views_current = self._save(change, *aggregates)
-        return self._receipt(change, made=made, position=position, views_current=views_current)
+        return replace(receipt, position=position, views_current=views_current)
 
     def change_record(
         self, stamp: Stamp, change_type: str, authority: Authority | None,
@@ -628,8 +631,7 @@ class CountyLedger(Application):
         )
 
     @staticmethod
-    def _receipt(change: Change, *, made: UUID | None = None, position: int | None = None,
-                 views_current: bool = False) -> Receipt:
+    def _receipt(change: Change, *, made: UUID | None = None) -> Receipt:
         return Receipt(
             change_id=change.id,
             type=change.type,
@@ -638,8 +640,6 @@ class CountyLedger(Application):
             created_unit_ids=list(change.created_unit_ids),
             affected_unit_ids=list(change.affected_unit_ids),
             id=made,
-            position=position,
-            views_current=views_current,
         )
 
     def _save(self, *aggregates: Aggregate) -> tuple[int | None, bool]:

@@ -29,14 +29,14 @@ ESTABLISHED, RENAMED, RESTRUCTURED = "2020-01-01", "2021-01-01", "2022-01-01"
 
 def run(ctx: Context) -> list[Row]:
     rounds, cycles = (1, 4) if ctx.quick else (3, 15)
-    key = ctx.onboard("999901", "基准县", "9999")
+    key = ctx.onboard("659901", "基准县", "9999")
     api = Client(ctx.base_url(), key)
-    api.call("PATCH", "/v1/tenants/999901/policy",
+    api.call("PATCH", "/v1/tenants/659901/policy",
              {"plans_required": False, "effective_date": "2000-01-01"})
-    towns = [api.post("/v1/tenants/999901/units", {
+    towns = [api.post("/v1/tenants/659901/units", {
         "kind": "town", "name": f"客户{i}镇", "effective_date": ESTABLISHED})["id"]
         for i in range(CLIENTS)]
-    ledger = ctx.storage().onboard("999902").ledger
+    ledger = ctx.storage().onboard("659902").ledger
     baseline_town = Unit.establish(kind=UnitKind.TOWN, name="基准镇", code=None, parent=None,
                                    **_event_fields(_stamp(ESTABLISHED)))
     ledger.save(baseline_town)
@@ -76,7 +76,7 @@ def _rest_client(api: Client, town: str, tag: str, cycles: int) -> list[str]:
 
 
 def _rest_cycle(api: Client, town: str, tag: str) -> None:
-    units = "/v1/tenants/999901/units"
+    units = "/v1/tenants/659901/units"
     villages = []
     for n in range(4):
         name = f"村{tag}-{n}"
@@ -87,12 +87,12 @@ def _rest_cycle(api: Client, town: str, tag: str) -> None:
     renamed = f"新村{tag}"
     api.post(f"{units}/{villages[0]}/renames", {"name": renamed, "effective_date": RENAMED})
     _check(api.get(f"{units}/{villages[0]}"), name=renamed)
-    merged = api.post("/v1/tenants/999901/changes", {
+    merged = api.post("/v1/tenants/659901/changes", {
         "type": "merger", "effective_date": RESTRUCTURED, "village_ids": villages[:2],
         "community": {"name": f"社区{tag}"}})
     _check(api.get(f"{units}/{merged['created_unit_ids'][0]}"),
            kind="rural_community", status="active", parent_id=town)
-    federated = api.post("/v1/tenants/999901/changes", {
+    federated = api.post("/v1/tenants/659901/changes", {
         "type": "federation", "effective_date": RESTRUCTURED, "village_ids": villages[2:],
         "federation": {"name": f"联居{tag}"}})
     unit = api.get(f"{units}/{federated['created_unit_ids'][0]}")

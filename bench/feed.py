@@ -1,6 +1,6 @@
 """feed: reading a county's events through REST, verifying its chain, replaying it.
 
-Setup: county 999903 is onboarded through the API and given a history of
+Setup: county 659903 is onboarded through the API and given a history of
 200,000 events (``--quick``: 20,000): baselines of towns and villages imported
 with ``ledger.import_baseline`` (two events per village: its establishment and
 the change's record of it, in batches).
@@ -24,7 +24,7 @@ from bench.common import Client, Context, Row, note
 from domain.kinds import UnitKind
 from infra.views import Moment
 
-COUNTY = "999903"
+COUNTY = "659903"
 PAGE = 1000
 TARGET = 0.40
 VILLAGES_PER_TOWN = 500

@@ -1,6 +1,6 @@
 """roster: server time of a town's roster ``as_of`` a past date (2,000 posts).
 
-County 999911 is onboarded through the API; then, in this process through its
+County 659911 is onboarded through the API; then, in this process through its
 ledger, a central town with 60 villages (each with its party organisation and
 village committee) and 20 bodies of the town's own, whose posts have a history:
 2,000 held on ``AS_OF`` (``--quick``: 500) by as many people, some of them
@@ -31,7 +31,7 @@ from domain.bodies import DESIGN_UNIFICATIONS, VERTICAL_PRIMARY, Appointment, Bo
 from domain.kinds import UnitKind
 from domain.people import Rank, Source
 
-COUNTY = "999911"
+COUNTY = "659911"
 AS_OF = date(2015, 6, 1)
 FOUNDED = date(2010, 1, 1)  # the town, its villages and bodies
 CLIENTS = 2

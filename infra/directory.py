@@ -11,10 +11,10 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, PersistenceError
 
 from infra.views import Dialect
 
@@ -26,9 +26,12 @@ DDL = [
         key_id {text} PRIMARY KEY, key_hash {text} NOT NULL UNIQUE,
         tenant_code {text}, city_code {text}, role {text} NOT NULL, label {text},
         created_at {ts} NOT NULL, revoked_at {ts})""",
+    # A claim in progress (status null) has an owner, the attempt that made it or
+    # took it over ('' once released) and, in body, the answer its write will
+    # have once committed; created_at is when the owner claimed it (decision 10).
     """CREATE TABLE IF NOT EXISTS {idempotency} (
         scope {text} NOT NULL, idem_key {text} NOT NULL, request_hash {text} NOT NULL,
-        status {int}, body {text}, created_at {ts} NOT NULL,
+        status {int}, body {text}, created_at {ts} NOT NULL, owner {text},
         PRIMARY KEY (scope, idem_key))""",
     # The version of the counties' tables, so start-up adds what a release brought.
     """CREATE TABLE IF NOT EXISTS {schema} (version {int} NOT NULL)""",
@@ -54,6 +57,17 @@ class KeyRecord:
     role: str
     label: str | None
     revoked: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An idempotency record as a claim found it: ``owner`` is set when the claim is
+    ours; ``body`` is then the answer held by an attempt that died, if it had one."""
+
+    request_hash: str
+    status: int | None
+    body: str | None
+    owner: str | None
 
 
 def hash_key(secret: str) -> str:
@@ -95,6 +109,10 @@ class TenantDirectory:
             # Two processes starting at once both try; the first one's id stays.
             curs.execute(self.sql("INSERT INTO {deployment} (one, deployment_id) VALUES (1, %s) "
                                   "ON CONFLICT (one) DO NOTHING"), (uuid.uuid4().hex,))
+        try:
+            self._select("SELECT COUNT(owner) AS claims FROM {idempotency}")
+        except PersistenceError:  # claims had no owner before decision 10
+            self._execute("ALTER TABLE {idempotency} ADD COLUMN owner {text}")
 
     def deployment_id(self) -> str:
         return str(self._select("SELECT deployment_id FROM {deployment}")[0]["deployment_id"])
@@ -190,23 +208,41 @@ class TenantDirectory:
 
     # -- Idempotency ---------------------------------------------------------
 
-    def claim(self, scope: str, key: str, request_hash: str) -> dict[str, Any] | None:
-        """Claim an idempotency key; None if it is ours now, else the existing record."""
+    def claim(self, scope: str, key: str, request_hash: str, lease: timedelta) -> Claim:
+        """Claim an idempotency key, or take over a claim whose owner released it or
+        held it longer than ``lease`` (its request died); else the existing record."""
+        owner = secrets.token_hex(8)
         try:
             self._execute(
-                "INSERT INTO {idempotency} (scope, idem_key, request_hash, created_at) "
-                "VALUES (%s, %s, %s, %s)",
-                (scope, key, request_hash, _now()),
+                "INSERT INTO {idempotency} (scope, idem_key, request_hash, created_at, owner) "
+                "VALUES (%s, %s, %s, %s, %s)",
+                (scope, key, request_hash, _now(), owner),
             )
-            return None
+            return Claim(request_hash, None, None, owner)
         except IntegrityError:
-            rows = self._select(
-                "SELECT request_hash, status, body FROM {idempotency} "
-                "WHERE scope = %s AND idem_key = %s",
-                (scope, key),
-            )
-            # Gone between the two statements: the first attempt was abandoned.
-            return rows[0] if rows else {"request_hash": request_hash, "status": None, "body": None}
+            pass
+        rows = self._select(
+            "SELECT request_hash, status, body, created_at, owner FROM {idempotency} "
+            "WHERE scope = %s AND idem_key = %s",
+            (scope, key),
+        )
+        if not rows:  # released with nothing decided, between the two statements
+            return Claim(request_hash, None, None, None)
+        row = rows[0]
+        held_by = row["owner"] or ""
+        if row["status"] is None and row["request_hash"] == request_hash and (
+            held_by == "" or self.dialect.timestamp(row["created_at"]) + lease < _now()
+        ):
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(
+                    self.sql("UPDATE {idempotency} SET owner = %s, created_at = %s "
+                             "WHERE scope = %s AND idem_key = %s AND status IS NULL "
+                             "AND COALESCE(owner, '') = %s RETURNING owner"),
+                    (owner, _now(), scope, key, held_by),
+                )
+                if curs.fetchall():
+                    return Claim(request_hash, None, row["body"], owner)
+        return Claim(row["request_hash"], row["status"], row["body"], None)
 
     def erase_from_responses(self, scope_prefix: str, needle: str, replacement: str) -> None:
         """Replace the stored answers (under scopes starting ``scope_prefix``) that
@@ -223,15 +259,34 @@ class TenantDirectory:
             )
         self.dialect.forget_erased(self.datastore, [self.dialect.identifier(NAMES["idempotency"])])
 
-    def complete(self, scope: str, key: str, status: int, body: str) -> None:
+    def hold(self, scope: str, key: str, owner: str, body: str) -> None:
+        """Keep the answer the owner's write will have, before the write commits."""
         self._execute(
-            "UPDATE {idempotency} SET status = %s, body = %s WHERE scope = %s AND idem_key = %s",
-            (status, body, scope, key),
+            "UPDATE {idempotency} SET body = %s "
+            "WHERE scope = %s AND idem_key = %s AND owner = %s AND status IS NULL",
+            (body, scope, key, owner),
         )
 
-    def abandon(self, scope: str, key: str) -> None:
+    def complete(self, scope: str, key: str, owner: str, status: int, body: str) -> None:
+        # An owner whose claim was taken over no longer answers for the key.
         self._execute(
-            "DELETE FROM {idempotency} WHERE scope = %s AND idem_key = %s AND status IS NULL",
-            (scope, key),
+            "UPDATE {idempotency} SET status = %s, body = %s "
+            "WHERE scope = %s AND idem_key = %s AND owner = %s",
+            (status, body, scope, key, owner),
         )
+
+    def release(self, scope: str, key: str, owner: str) -> None:
+        """Give up a claim: forgotten if nothing was decided, else left for the next
+        attempt to take over and find out whether the write committed."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                self.sql("DELETE FROM {idempotency} WHERE scope = %s AND idem_key = %s "
+                         "AND owner = %s AND status IS NULL AND body IS NULL"),
+                (scope, key, owner),
+            )
+            curs.execute(
+                self.sql("UPDATE {idempotency} SET owner = '' WHERE scope = %s "
+                         "AND idem_key = %s AND owner = %s AND status IS NULL"),
+                (scope, key, owner),
+            )
 

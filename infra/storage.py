@@ -52,10 +52,31 @@ DEFAULT_FOLDER = "var"
 COUNTY_SCHEMA = 4
 
 
+# The first two digits of China's 31 province-level divisions (GB/T 2260).
+PROVINCES = frozenset(
+    [*"11 12 13 14 15 21 22 23 31 32 33 34 35 36 37".split(),
+     *"41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65".split()]
+)
+
+
+class NotACounty(ValueError):
+    """Six digits that no county can have."""
+
+
 def require_county_code(code: str) -> str:
     """The only gate through which a code reaches a table or file name."""
     if not COUNTY_CODE.fullmatch(code):
         raise ValueError(f"a county code is six digits, not {code!r}")
+    return code
+
+
+def require_possible_county(code: str) -> str:
+    """A code a county can have: under a province, and not a city's or a province's
+    own (…00); checked when a county is onboarded."""
+    require_county_code(code)
+    if code[:2] not in PROVINCES or code.endswith("00"):
+        raise NotACounty(f"{code} cannot be a county's code: it must begin with a province's "
+                         "two digits and not end in 00")
     return code
 
 
@@ -72,6 +93,9 @@ class Settings:
     # The absolute URI under which the counties' events are published
     # (``<event_source>/v1/tenants/<code>``); None: ``urn:grassroots-ledger:<deployment id>``.
     event_source: str | None = None
+    # Failed authentications per client address and window (seconds) before 429.
+    auth_failures: int = 20
+    auth_window: int = 60
 
     def __post_init__(self) -> None:
         if self.event_source is not None and not urlsplit(self.event_source).scheme:
@@ -89,6 +113,8 @@ class Settings:
             max_streams=int(env.get("GRASSROOTS_MAX_STREAMS", "2")),
             releases_folder=env.get("GRASSROOTS_RELEASES") or None,
             event_source=env.get("GRASSROOTS_EVENT_SOURCE") or None,
+            auth_failures=int(env.get("GRASSROOTS_AUTH_FAILURES", "20")),
+            auth_window=int(env.get("GRASSROOTS_AUTH_WINDOW", "60")),
         )
 
 
@@ -245,9 +271,10 @@ class Storage(ABC):
     def onboard_tenant(self, code: str, name: str, city_code: str) -> tuple[str, str]:
         """Register a county, create its storage and issue its first admin key.
 
-        Raises ``TenantExists`` when the county is already onboarded.
+        Raises ``TenantExists`` when the county is already onboarded, ``NotACounty``
+        for a code no county can have.
         """
-        self.directory.add_tenant(require_county_code(code), name, city_code)
+        self.directory.add_tenant(require_possible_county(code), name, city_code)
         try:
             self.onboard(code)
         except BaseException:

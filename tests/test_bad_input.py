@@ -13,13 +13,18 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from click.testing import CliRunner
+
 from conftest import Client, county_code
+from infra.storage import Settings, open_storage
+from interfaces.cli import main
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
@@ -169,6 +174,14 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("units", {"colour": "red"}, "colour"),
     ("units", {"effective_date": "2011-02-30"}, "effective_date"),
     ("units", {"effective_date": "2011/01/01"}, "effective_date"),
+    # ISO 8601 forms other than YYYY-MM-DD (basic, week dates) are not dates here.
+    ("units", {"effective_date": "20110101"}, "effective_date"),
+    ("units", {"effective_date": "2011-W01-1"}, "effective_date"),
+    ("units", {"effective_date": "2011W011"}, "effective_date"),
+    ("units", {"effective_date": "2011-1-1"}, "effective_date"),
+    ("units", {"authority": {"document_no": "1号", "issued_on": "20110101"}}, "authority.issued_on"),
+    ("merger", {"effective_date": "2011W011"}, "effective_date"),
+    ("policy", {"effective_date": "2011-W01-1"}, "effective_date"),
     ("units", {"effective_date": DROP}, "effective_date"),
     ("units", {"kind": "hamlet"}, "kind"),
     ("units", {"parent_id": "not-a-uuid"}, "parent_id"),
@@ -250,6 +263,13 @@ BAD_FIELDS: list[tuple[str, dict[str, Any], str]] = [
     ("tenants", {"code": "33038a"}, "code"),
     ("tenants", {"code": "３３０３８１"}, "code"),
     ("tenants", {"code": 330381}, "code"),
+    # Six digits that no county can have: no province, a city's (…00), the country's.
+    ("tenants", {"code": "000000"}, "code"),
+    ("tenants", {"code": "999999"}, "code"),
+    ("tenants", {"code": "700101"}, "code"),
+    ("tenants", {"code": "160101"}, "code"),
+    ("tenants", {"code": "330300"}, "code"),
+    ("tenants", {"code": "330000"}, "code"),
     ("tenants", {"city_code": "330"}, "city_code"),
     ("tenants", {"name": ""}, "name"),
     ("tenants", {"admin_key": "my-own-key"}, "admin_key"),
@@ -399,6 +419,12 @@ BAD_READS: list[tuple[str, dict[str, Any], int | tuple[int, ...], str | None]] =
     ("tree", {"known_at": "2011-06-01T00:00:00"}, 422, "known_at"),
     ("tree", {"known_at": "2011-06-01 08:00"}, 422, "known_at"),
     ("units", {"as_of": "2011-02-30"}, 422, "as_of"),
+    ("units", {"as_of": "20110101"}, 422, "as_of"),
+    ("tree", {"as_of": "2011-W01-1"}, 422, "as_of"),
+    ("units/{village}", {"as_of": "2011W011"}, 422, "as_of"),
+    ("diff", {"from": "20110101", "to": "2012-01-01"}, 422, "from"),
+    ("diff", {"from": "2011-01-01", "to": "2012W011"}, 422, "to"),
+    ("changes", {"to": "2011-W01-1"}, 422, "to"),
     ("units", {"known_at": "2011-06-01T00:00:00"}, 422, "known_at"),
     ("units", {"kind": "hamlet"}, 422, "kind"),
     ("units", {"status": "gone"}, 422, "status"),
@@ -693,3 +719,24 @@ def test_population_on_a_federation_is_422(county: Client, villages: tuple[str, 
 def test_renaming_before_establishment_is_409_h4(county: Client, villages: tuple[str, list[str]]) -> None:
     _town, (a, *_rest) = villages
     refused(county, f"units/{a}/renames", {"name": "甲新村", "effective_date": "2009-12-31"}, 409, "H4")
+
+
+@pytest.mark.parametrize("code", ["000000", "330300", "999999", "160101"])
+def test_the_command_line_onboards_no_code_that_cannot_be_a_county(tmp_path: Path, code: str) -> None:
+    # The code is refused before any storage is touched; on SQLite, because each
+    # invocation keeps its PostgreSQL pool open until the test process ends.
+    store_url = f"sqlite:///{tmp_path / 'var'}"
+    result = CliRunner().invoke(main, ["tenants", "create", code, "县", "3303"],
+                                env={"GRASSROOTS_DATABASE_URL": store_url})
+    assert result.exit_code != 0
+    assert code in result.output
+    storage = open_storage(Settings(database_url=store_url))
+    try:
+        assert storage.directory.tenant(code) is None
+    finally:
+        storage.close()
+
+
+@pytest.mark.parametrize("code", ["110101", "230102", "540102", "620102"])
+def test_a_code_under_a_province_is_onboarded(operator: Client, code: str) -> None:
+    operator.ok(operator.post("/v1/tenants", {"code": code, "name": "县", "city_code": code[:4]}))

@@ -34,7 +34,7 @@ def test_five_hundred_counties_share_one_bounded_pool(empty_database: str) -> No
     app = create_app(settings, storage)
     operator = Client(app.test_client(), OPERATOR_KEY, "")
     try:
-        codes = [f"{100000 + i}" for i in range(COUNTIES)]
+        codes = [c for c in map(str, range(650101, 651000)) if not c.endswith("00")][:COUNTIES]
         for code in codes:
             storage.onboard_tenant(code, f"县{code}", "9999")
         for code in codes:  # every county served once through the API

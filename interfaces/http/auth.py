@@ -14,6 +14,7 @@ from flask import Flask, current_app, g, request
 
 from infra.directory import TenantDirectory
 from infra.storage import COUNTY_CODE
+from interfaces.http import limits
 from interfaces.http.problems import Problem
 
 # What each role may do, by the capability a view requires.
@@ -52,9 +53,10 @@ def _bearer() -> str | None:
 def principal() -> Principal:
     if "principal" in g:
         return g.principal
+    limits.refuse_failing_address()
     token = _bearer()
     if token is None:
-        raise Problem(401, "Unauthorized", "send Authorization: Bearer <key>")
+        raise limits.unauthorized("send Authorization: Bearer <key>")
     operator_key = current_app.config["SETTINGS"].operator_key
     if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
         g.principal = Principal(actor="operator", role="operator")
@@ -62,7 +64,7 @@ def principal() -> Principal:
     directory: TenantDirectory = current_app.config["STORAGE"].directory
     record = directory.key(token)
     if record is None or record.revoked:
-        raise Problem(401, "Unauthorized", "unknown or revoked key")
+        raise limits.unauthorized("unknown or revoked key")
     g.principal = Principal(
         actor=f"key:{record.key_id}",
         role=record.role,

@@ -4,7 +4,7 @@ as pages (with long polling) and as a server-sent event stream.
 Waiting (a long poll, a quiet stream) sleeps on the process's one wake-up
 listener (``infra.wakeups``), not on a query per waiter. A stream holds a
 worker thread while it is open, so each process serves at most
-``GRASSROOTS_MAX_STREAMS`` at once and answers more with 503 and Retry-After:
+``GRASSROOTS_MAX_STREAMS`` at once and answers more with 429 and Retry-After:
 streams can never take every thread from the API.
 """
 
@@ -131,7 +131,7 @@ class Stream(MethodView):
             after = ledger.recorder.max_notification_id() or 0
         slots = _stream_slots()
         if not slots.acquire(blocking=False):
-            raise Problem(503, "Service Unavailable", "too many open event streams; retry",
+            raise Problem(429, "Too Many Requests", "too many open event streams; retry",
                           retry_after=5)
 
         def stream(position: int) -> Iterator[bytes]:

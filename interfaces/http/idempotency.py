@@ -1,6 +1,8 @@
 """``Idempotency-Key`` on a POST: a retry with the same key and body gets the
 first response and changes nothing; the same key with another body is 422.
-Concurrent retries wait for the first attempt instead of running twice.
+Concurrent retries wait for the first attempt instead of running twice; a retry
+after the first attempt died takes its claim over and answers with the write the
+dead attempt committed, or makes it (decision 10).
 """
 
 from __future__ import annotations
@@ -8,14 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from flask import Flask, Response, current_app, g, request
 
+from application import attempts
+from domain.rules import NotFound
 from infra.directory import TenantDirectory
+from interfaces.http.context import county
 from interfaces.http.problems import PROBLEM, Problem, problem_response
 
 HEADER = "Idempotency-Key"
 WAIT_SECONDS = 10.0
+# A claim held longer than this is one whose request died: no write takes as
+# long (a retry meanwhile waits WAIT_SECONDS, then hears 409 "still in progress").
+LEASE = timedelta(seconds=30)
 
 
 def _directory() -> TenantDirectory:
@@ -50,20 +63,20 @@ def install(app: Flask) -> None:
         digest = hashlib.sha256(request.get_data()).hexdigest()
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
-            existing = _directory().claim(scope, key, digest)
-            if existing is None:
-                g.idempotency = (scope, key)
+            existing = _directory().claim(scope, key, digest, LEASE)
+            if existing.owner is not None:
+                if existing.body is not None and _committed(existing.body):
+                    _directory().complete(scope, key, existing.owner, 201, existing.body)
+                    return _replayed(201, existing.body)
+                g.idempotency = (scope, key, existing.owner)
                 return None
-            if existing["request_hash"] != digest:
+            if existing.request_hash != digest:
                 return problem_response(
                     422, "Unprocessable Entity",
                     f"this {HEADER} was used with a different request body",
                 )
-            if existing["status"] is not None:
-                status = int(existing["status"])
-                mimetype = PROBLEM if status >= 400 else "application/json"
-                return Response(existing["body"], status=status, mimetype=mimetype,
-                                headers={"Idempotent-Replayed": "true"})
+            if existing.status is not None:
+                return _replayed(int(existing.status), existing.body)
             if time.monotonic() > deadline:
                 return problem_response(
                     409, "Conflict", f"a request with this {HEADER} is still in progress"
@@ -75,13 +88,49 @@ def install(app: Flask) -> None:
         claim = g.pop("idempotency", None)
         if claim is not None:
             if response.status_code >= 500:
-                _directory().abandon(*claim)
+                _directory().release(*claim)
             else:
                 _directory().complete(*claim, response.status_code, _without_secrets(response))
         return response
 
     @app.teardown_request
-    def _abandon(_error: BaseException | None) -> None:
+    def _release(_error: BaseException | None) -> None:
         claim = g.pop("idempotency", None)
         if claim is not None:
-            _directory().abandon(*claim)
+            _directory().release(*claim)
+
+
+def _replayed(status: int, body: str) -> Response:
+    mimetype = PROBLEM if status >= 400 else "application/json"
+    return Response(body, status=status, mimetype=mimetype,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+def _committed(held: str) -> bool:
+    """Whether the change of a held answer (a write's receipt) was recorded."""
+    try:
+        county(request.view_args["code"]).ledger.change(UUID(json.loads(held)["change_id"]))
+    except NotFound:
+        return False
+    return True
+
+
+@contextmanager
+def attempt(answer: Callable[[Any], dict[str, Any]]) -> Iterator[None]:
+    """Run a write as an attempt of the request's claimed key, if it has one: its
+    change gets the id planned from the key, and ``answer(receipt)`` is held in the
+    claim before the write commits."""
+    claim = g.get("idempotency")
+    if claim is None:
+        yield
+        return
+    scope, key, owner = claim
+
+    def hold(receipt: Any) -> None:
+        _directory().hold(scope, key, owner, current_app.json.dumps(answer(receipt)))
+
+    token = attempts.current.set(attempts.Attempt(uuid5(NAMESPACE_URL, f"{scope}|{key}"), hold))
+    try:
+        yield
+    finally:
+        attempts.current.reset(token)

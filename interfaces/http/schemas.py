@@ -28,11 +28,16 @@ class Text(fields.String):
 
 
 class Day(fields.Date):
-    """A calendar date (YYYY-MM-DD) before 9999-12-31, the open end of every timeline."""
+    """A calendar date (YYYY-MM-DD) before 9999-12-31, the open end of every timeline;
+    every date of a body or a query string is read by this field."""
 
     LAST = date(9999, 12, 30)
+    # Python reads ISO 8601's other forms too (20110101, 2011-W01-1): not dates here.
+    FORM = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, str) and not self.FORM.fullmatch(value):
+            raise ValidationError("must be a date written YYYY-MM-DD")
         day = super()._deserialize(value, attr, data, **kwargs)
         if day > self.LAST:
             raise ValidationError(f"must be on or before {self.LAST}")

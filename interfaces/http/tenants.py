@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from infra.directory import TenantExists
-from infra.storage import COUNTY_CODE
+from infra.storage import COUNTY_CODE, NotACounty
 from interfaces.http import schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import (
@@ -34,6 +34,9 @@ class Tenants(MethodView):
             _key_id, secret = storage().onboard_tenant(data["code"], data["name"], data["city_code"])
         except TenantExists:
             raise Problem(409, "Conflict", f"county {data['code']} is already onboarded") from None
+        except NotACounty as refusal:
+            raise Problem(422, "Unprocessable Entity", str(refusal),
+                          errors={"code": [str(refusal)]}) from None
         return {**data, "admin_key": secret}
 
     @blp.arguments(schemas.Page, location="query")

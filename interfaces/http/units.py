@@ -20,7 +20,7 @@ from domain.changes import Authority
 from domain.kinds import UnitKind
 from domain.units import Population
 from infra.storage import County
-from interfaces.http import schemas
+from interfaces.http import idempotency, schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
 from interfaces.http.operations import WRITES
@@ -52,7 +52,8 @@ def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any
     """Run a command as an editor and bring the views up to it before answering."""
     who = require_county(code, "edit")
     place = county(code)
-    receipt = command(place, who.actor)
+    with idempotency.attempt(lambda decided: schemas.ReceiptOut().dump(receipt_json(decided))):
+        receipt = command(place, who.actor)
     WRITES.labels(receipt.type).inc()
     if not receipt.views_current:
         place.catch_up(receipt.position)
