@@ -5,12 +5,15 @@ the whole country — a village-level code starts with its county's code.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
-import json
 import re
-from collections.abc import Iterator
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +23,8 @@ from domain.releases import RELEASES, CountyRelease, Row
 SHIPPED = Path(__file__).parent / "release_data"
 FILE = re.compile(r"^cn-divisions-(\d{4})-(areas|streets|villages)\.csv(\.gz)?$")
 DIGITS = {"areas": 6, "streets": 9, "villages": 12}
+# Counties' releases kept parsed per process (a large county's is ~100 kB).
+CACHED_COUNTIES = 256
 
 
 class ReleaseFileError(ValueError):
@@ -42,6 +47,8 @@ class ReleaseFiles:
 
     def __init__(self, folder: Path = SHIPPED):
         self.folder = folder
+        self._cache: OrderedDict[tuple[int, str], CountyRelease] = OrderedDict()
+        self._lock = threading.Lock()
         self.paths: dict[tuple[int, str], Path] = {}
         for path in sorted(folder.iterdir()) if folder.is_dir() else []:
             match = FILE.match(path.name)
@@ -79,10 +86,25 @@ class ReleaseFiles:
 
     def select(self, year: int, codes: set[str]) -> list[CountyRelease]:
         """The counties of ``codes`` that the release lists, each with its towns and
-        villages; the files are read once however many counties are asked."""
+        villages; the files are read once however many counties are asked, and
+        not at all for counties read lately (a reconciliation reads its county's
+        release when it proposes, and again when it checks)."""
         counties = self.counties(year)
-        codes = {c for c in codes if c in counties}
-        # Few counties: skip other lines unparsed. Many: parse every line once.
+        wanted = sorted(c for c in codes if c in counties)
+        with self._lock:
+            cached = {c: self._cache[(year, c)] for c in wanted if (year, c) in self._cache}
+        missing = {c for c in wanted if c not in cached}
+        read = {r.county: r for r in self._read(year, missing, counties)} if missing else {}
+        with self._lock:
+            for code, county_release in read.items():
+                self._cache[(year, code)] = county_release
+            while len(self._cache) > CACHED_COUNTIES:
+                self._cache.popitem(last=False)
+        return [cached.get(c) or read[c] for c in wanted]
+
+    def _read(self, year: int, codes: set[str],
+              counties: dict[str, County]) -> list[CountyRelease]:
+        # Few counties: find their lines without parsing the others. Many: parse every line.
         prefixes = tuple(sorted(codes)) if len(codes) <= 50 else ()
         towns: dict[str, list[Row]] = {c: [] for c in codes}
         for _line, row in self._numbered(year, "streets", prefixes):
@@ -94,7 +116,7 @@ class ReleaseFiles:
             if row["code"][:6] not in villages:
                 continue
             if row["code"][:9] not in known:
-                raise ReleaseFileError(self.paths[(year, "villages")], line,
+                raise ReleaseFileError(self.paths[(year, "villages")], line(),
                                        f"village {row['code']} names no town of its county")
             villages[row["code"][:6]].append(Row(row["code"], row["name"], row["code"][:9]))
         return [CountyRelease(year, c, counties[c].name, counties[c].city_code,
@@ -104,30 +126,68 @@ class ReleaseFiles:
         for _line, row in self._numbered(year, kind, prefixes):
             yield row
 
-    def _numbered(self, year: int, kind: str,
-                  prefixes: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-        """Rows (whose code starts with one of ``prefixes``, if any), checked, with
-        their line numbers."""
+    def _numbered(self, year: int, kind: str, prefixes: tuple[str, ...],
+                  ) -> Iterator[tuple[Callable[[], int], dict[str, str]]]:
+        """Rows (whose code starts with one of ``prefixes``, if any), checked, each
+        with a function that answers its line number (counted only for an error)."""
         path = self.paths[(year, kind)]
         with path.open("rb") as raw:
             data = gzip.decompress(raw.read()) if path.suffix == ".gz" else raw.read()
-        lines = data.decode("utf-8-sig").splitlines()
-        header = next(csv.reader([lines[0]]))
-        quoted = tuple('"' + p for p in prefixes)
-        for number, text in enumerate(lines[1:], start=2):
-            if prefixes and not text.startswith(prefixes) and not text.startswith(quoted):
-                continue
-            values = next(csv.reader(io.StringIO(text)))
+        data = data.removeprefix(codecs.BOM_UTF8)
+        body = data.find(b"\n") + 1
+        header = next(csv.reader([data[:body].decode().rstrip("\r\n")]))
+        # Bytes, not text: only the lines wanted are decoded.
+        for start, end in _lines(data, body, tuple(p.encode() for p in prefixes)):
+
+            def line(start: int = start) -> int:
+                return data.count(b"\n", 0, start) + 1
+
+            try:
+                text = data[start:end].decode().rstrip("\r")
+            except UnicodeDecodeError:
+                raise ReleaseFileError(path, line(), "not UTF-8") from None
+            values = next(csv.reader([text]))
             if len(values) != len(header):
-                raise ReleaseFileError(path, number, f"{len(values)} fields, not {len(header)}")
+                raise ReleaseFileError(path, line(), f"{len(values)} fields, not {len(header)}")
             row = dict(zip(header, values, strict=True))
             code, name = row.get("code", ""), row.get("name", "").strip()
             if not (code.isdigit() and code.isascii() and len(code) == DIGITS[kind]):
-                raise ReleaseFileError(path, number, f"code {code!r} is not {DIGITS[kind]} digits")
+                raise ReleaseFileError(path, line(), f"code {code!r} is not {DIGITS[kind]} digits")
             if not name:
-                raise ReleaseFileError(path, number, f"{code} has no name")
+                raise ReleaseFileError(path, line(), f"{code} has no name")
             row["name"] = name
-            yield number, row
+            yield line, row
+
+
+def _lines(text: bytes, body: int, prefixes: tuple[bytes, ...]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line from ``body`` on whose code starts with a prefix
+    (every line without prefixes). A release lists a county's lines together:
+    ``bytes.find`` (in C) jumps to each run of them, Python walks only the run."""
+    if not prefixes:
+        yield from _run(text, body, lambda _line: True)
+        return
+    quote = b'"' if text[body:body + 1] == b'"' else b""  # codes quoted or not, as line 2
+    for prefix in prefixes:
+        mark = b"\n" + quote + prefix
+        found = text.find(mark, body - 1)
+        while found != -1:
+            end = yield from _run(text, found + 1,
+                                  lambda line: line.lstrip(b'"').startswith(prefix))
+            found = text.find(mark, end)
+
+
+def _run(text: bytes, start: int,
+         belongs: Callable[[bytes], bool]) -> Iterator[tuple[int, int]]:
+    """Lines from ``start`` while they belong; answers where the run stopped."""
+    while start < len(text):
+        end = text.find(b"\n", start)
+        end = len(text) if end == -1 else end
+        if not belongs(text[start:start + 16]):
+            return start - 1
+        if end > start:
+            yield start, end
+        start = end + 1
+    return len(text)
 
 
 @lru_cache(maxsize=16)
