@@ -146,6 +146,7 @@ class ChangeEntry:
     authority: dict[str, Any] | None
     created_unit_ids: list[UUID]
     affected_unit_ids: list[UUID]
+    source: str | None
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,7 @@ def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
         authority=event.authority,
         created_unit_ids=event.created_unit_ids,
         affected_unit_ids=event.affected_unit_ids,
+        source=event.source,
     ))
     day = event.effective_date
     for predecessor_id, successor_id, group in event.lineage:

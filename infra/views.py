@@ -58,6 +58,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("effective_date", "date"), ("recorded_at", "ts"), ("actor", "text"),
         ("authority", "text"), ("created_unit_ids", "text"), ("affected_unit_ids", "text"),
         ("retracted_at", "ts"), ("retracted_by", "uuid"), ("retraction_reason", "text"),
+        ("source", "text"),  # release:<year> for what a statistical release showed
     ),
     # Not a view: the hash chain over the stored events (infra.chain), kept beside them.
     "chain": (("position", "bigint"), ("link", "bytes")),
@@ -114,7 +115,8 @@ KEYS = {
 }
 # What a newer release changes in tables a county already has, by schema version.
 MIGRATIONS = {
-    4: ["ALTER TABLE {lineage} ADD COLUMN grp %(int)s"],
+    4: ["ALTER TABLE {lineage} ADD COLUMN grp %(int)s",
+        "ALTER TABLE {changes} ADD COLUMN source %(text)s"],
 }
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
@@ -403,7 +405,8 @@ class StructureViewsSQL:
             [
                 (c.change_id, c.position, c.type, c.effective_date, c.recorded_at,
                  c.actor, _json(c.authority) if c.authority else None,
-                 _json(c.created_unit_ids), _json(c.affected_unit_ids), None, None, None)
+                 _json(c.created_unit_ids), _json(c.affected_unit_ids), None, None, None,
+                 c.source)
                 for c in batch.changes
             ],
         )

@@ -110,7 +110,7 @@ def test_applying_makes_the_ledger_equal_the_release(office: Client) -> None:
 
     # Ordinary changes, sourced from the release, with the release as their authority.
     change = office.ok(office.get(f"changes/{result['change_ids'][0]}"), 200)
-    assert change["effective_date"] == "2019-10-31"
+    assert change["effective_date"] == "2019-10-31" and change["source"] == "release:2019"
     assert "2019" in change["authority"]["document_no"]
 
     # The tree before and after the cut-off date.
@@ -275,3 +275,16 @@ def test_history_three_releases_and_the_change_report(office: Client, settings: 
     towns = {t["name"]: t for t in report["by_town"]}
     assert towns["陶山镇"]["by_type"]["consolidation"] == 1
     assert report["total"] == sum(report["by_type"].values())
+
+    # The city sums its counties' reports and reads none of their records.
+    operator = Client(office.http, OPERATOR_KEY, "")
+    city_key = operator.ok(operator.post("/v1/cities/3303/keys", {"label": "市"}))["key"]
+    city = Client(office.http, city_key, "")
+    window = {"from": "2018-12-31", "to": "2020-12-31"}
+    summed = city.ok(city.get("/v1/cities/3303/reports/changes", **window), 200)
+    counties = {c["code"]: c for c in summed["by_county"]}
+    assert counties[office.code]["by_type"] == report["by_type"]
+    totals = [operator.ok(operator.get(f"/v1/tenants/{code}/reports/changes", **window),
+                          200)["total"] for code in counties]
+    assert summed["total"] == sum(totals)
+    assert city.get(f"/v1/tenants/{office.code}/reports/changes", **window).status_code == 404

@@ -393,6 +393,9 @@ class ChangeOut(Schema):
     retracted_at = fields.DateTime(allow_none=True)
     retracted_by = fields.UUID(allow_none=True, metadata={"description": "the retraction's change id"})
     retraction_reason = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, metadata={
+        "description": "release:<year> when a statistical release showed the change; "
+                       "null for the county's own acts"})
 
 
 class RetractionIn(Strict):
