@@ -202,11 +202,11 @@ def difference_dict(difference: Difference) -> dict[str, Any]:
     return {"code": difference.code, "expected": difference.expected, "found": difference.found}
 
 
-def held_unit(row: dict[str, Any]) -> Held | None:
-    """A row of the units view as the matcher sees it (None: a federation, which no
+def held_unit(unit_id: UUID, kind_value: str, code: str | None, name: str,
+              parent_id: UUID | None) -> Held | None:
+    """A unit of the views as the matcher sees it (None: a federation, which no
     release lists)."""
-    kind = UnitKind(row["kind"])
+    kind = UnitKind(kind_value)
     if kind is UnitKind.FEDERATION:
         return None
-    return Held(row["unit_id"], row["code"], row["name"], kind,
-                None if kind.level.value == "town" else row["parent_id"])
+    return Held(unit_id, code, name, kind, None if kind.level.value == "town" else parent_id)

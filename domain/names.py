@@ -10,6 +10,8 @@ them and tested on the real pairs (``tests/domain/test_names.py``).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from domain.kinds import UnitKind
 
 # Committee suffixes of a village-level name, longest first so that 村民委员会 is
@@ -82,7 +84,9 @@ def town_stem(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=200_000)
 def stem(name: str, *, town: bool) -> str:
+    """Matching compares each name with many: computed once per name."""
     return town_stem(name) if town else village_stem(name)
 
 

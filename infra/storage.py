@@ -199,8 +199,8 @@ class County:
 
     def held_on(self, day: date, known_at: datetime) -> tuple[list[Held], list[Held]]:
         self.refresh()
-        held = [h for row in self.views.units_on(Moment(day, known_at), statuses=("active",))
-                if (h := held_unit(row)) is not None]
+        held = [h for row in self.views.held_rows(Moment(day, known_at))
+                if (h := held_unit(*row)) is not None]
         return [h for h in held if h.is_town], [h for h in held if not h.is_town]
 
     def head(self) -> int:

@@ -598,6 +598,21 @@ class StructureViewsSQL:
             )
             return curs.fetchall()
 
+    def held_rows(self, moment: Moment) -> list[tuple[UUID, str, str | None, str, UUID | None]]:
+        """(id, kind, code, name, parent_id) of every unit active on the date: what a
+        reconciliation compares with a release, and nothing more."""
+        with self._reading(tuples=True) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT unit_id, kind, code, name, parent_id "
+                    f"FROM {{units}} WHERE {CURRENT} AND status = 'active'"
+                ),
+                moment.params(),
+            )
+            d = self.dialect
+            return [(d.uuid(r[0]), r[1], r[2], r[3], d.uuid(r[4]))  # type: ignore[misc]
+                    for r in curs.fetchall()]
+
     def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
         with self._reading() as curs:
             rows = self._rows(
