@@ -10,7 +10,7 @@ same state; applying it after the ledger moved on is refused (409).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Protocol
@@ -47,6 +47,9 @@ class Proposal:
     mapping: list[Link] = field(default_factory=list)
     status: str = PROPOSED
     result: dict[str, Any] | None = None
+    # The county code whose release rows it compares with; None: the county ends
+    # (the release lists it no more), and everything it holds is to cease.
+    county_code: str | None = ""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -97,31 +100,48 @@ class Reconciliation:
     """One county's reconciliations with the releases."""
 
     def __init__(self, county: str, ledger: CountyLedger, state: HeldState,
-                 proposals: Proposals, releases: Releases):
+                 proposals: Proposals, releases: Releases,
+                 code_on: Callable[[date], str | None]):
         self.county = county
         self.ledger = ledger
         self.state = state
         self.proposals = proposals
         self.releases = releases
+        self.code_on = code_on  # the county's code on a date (县改区 changes it)
 
     def _release(self, year: int) -> CountyRelease:
-        release(year)  # NotFound for a year the ledger does not know
-        found = self.releases.county(year, self.county)
+        as_of = release(year).as_of  # NotFound for a year the ledger does not know
+        code = self.code_on(as_of) or self.county
+        found = self.releases.county(year, code)
         if found is None:
-            raise RuleRefused(None, f"the {year} release does not list county {self.county}")
+            raise RuleRefused(None, f"the {year} release does not list county {code}")
         return found
 
     def propose(self, year: int, effective_date: date | None = None,
-                authority: Authority | None = None) -> Proposal:
-        county_release = self._release(year)
+                authority: Authority | None = None,
+                county_release: CountyRelease | None = None) -> Proposal:
+        """``county_release``: what the county is to become, when the release does
+        not list it under its code (a county that ended: nothing)."""
+        county_release = county_release or self._release(year)
         day = effective_date or county_release.release.as_of
         now = datetime.now(timezone.utc)
         head = self.state.head()
         towns, villages = self.state.held_on(day, now)
         proposal = Proposal(uuid4(), year, day, now, head,
-                            propose(towns, villages, county_release), authority)
+                            propose(towns, villages, county_release), authority,
+                            county_code=county_release.county if county_release.towns else None)
         self.proposals.save(proposal)
         return proposal
+
+    def _target(self, proposal: Proposal) -> CountyRelease:
+        """The release rows a proposal was made against."""
+        if proposal.county_code is None:
+            return CountyRelease(proposal.release, self.county, "", "", (), ())
+        if proposal.county_code:
+            found = self.releases.county(proposal.release, proposal.county_code)
+            if found is not None:
+                return found
+        return self._release(proposal.release)
 
     def get(self, proposal_id: UUID) -> Proposal:
         proposal = self.proposals.get(proposal_id)
@@ -138,7 +158,7 @@ class Reconciliation:
     def map(self, proposal_id: UUID, mapping: Sequence[Link]) -> Proposal:
         """Re-derive the proposal with the county's own predecessor → successor mapping."""
         proposal = self._draft(proposal_id)
-        county_release = self._release(proposal.release)
+        county_release = self._target(proposal)
         towns, villages = self.state.held_on(proposal.effective_date, proposal.created_at)
         base = propose(towns, villages, county_release)
         require_mapping_fits(base, [*towns, *villages], mapping)
@@ -175,7 +195,7 @@ class Reconciliation:
             effective_date=proposal.effective_date, actor=actor,
             authority=proposal.authority or release_authority(proposal.release),
         ) if items else []
-        check = self.check(proposal.release, proposal.effective_date)
+        check = self._check(self._target(proposal), proposal.effective_date)
         result = {
             "change_ids": [str(r.change_id) for r in receipts],
             "matches_release": check.matches,
@@ -186,10 +206,12 @@ class Reconciliation:
 
     def check(self, year: int, day: date | None = None) -> Check:
         """The ledger as of the release's date (as known now) against the release."""
-        county_release = self._release(year)
+        return self._check(self._release(year), day)
+
+    def _check(self, county_release: CountyRelease, day: date | None) -> Check:
         as_of = day or county_release.release.as_of
         towns, villages = self.state.held_on(as_of, datetime.now(timezone.utc))
-        return Check(year, as_of, differences(towns, villages, county_release))
+        return Check(county_release.year, as_of, differences(towns, villages, county_release))
 
 
 def release_authority(year: int) -> Authority:

@@ -17,7 +17,7 @@ import time
 from bench.common import Context, Row, note, temporary_database
 from bench.importing import raw_insert
 from infra.storage import Settings, open_storage
-from interfaces.history import HistoryBuilder
+from interfaces.history import HistoryBuilder, scope
 
 CITY = "3303"
 QUICK_YEARS = (2018, 2019)
@@ -32,30 +32,20 @@ def run(ctx: Context) -> list[Row]:
         files = storage.releases  # as the CLI: one reader, its counties kept parsed
         years = list(QUICK_YEARS) if ctx.quick else files.years()
         try:
-            builder = HistoryBuilder(storage, "bench")
-            reading = 0.0
+            builder = HistoryBuilder(storage, "bench", say=lambda _line: None)
             began = time.perf_counter()
             for year in years:
-                read = time.perf_counter()
-                batch = files.select(year, {c for c, county in files.counties(year).items()
-                                            if county.city_code == CITY})
-                reading += time.perf_counter() - read
-                for county in batch:
-                    if storage.directory.tenant(county.county) is None:
-                        storage.onboard_tenant(county.county, county.name, county.city_code)
-                    builder.build(county)
+                builder.build_year(year, scope((), [CITY], (), False))
             building = time.perf_counter() - began
             rows = sum(builder.imported.values()) + sum(builder.changes.values())
-            matching = {year: sum(storage.county(c).reconciliation(files).check(year).matches
-                                  for c in storage.directory.tenant_codes()
-                                  if files.county(year, c) is not None)
-                        for year in years}
+            matching = {year: sum(c.matches for c in builder.checks(
+                year, storage.directory.tenant_codes()).values()) for year in years}
         finally:
             storage.close()
         raw = raw_insert(database_url, [(str(n), "村") for n in range(rows)])
     note("history", f"{len(years)} releases, {sum(builder.imported.values())} units imported, "
-                    f"{sum(builder.changes.values())} changes; {building:.1f} s "
-                    f"(reading the releases {reading:.1f} s); counties matching per release: "
+                    f"{sum(builder.changes.values())} changes; {building:.1f} s; "
+                    "counties matching per release: "
                     + ", ".join(f"{y} {n}" for y, n in matching.items()))
     for line in builder.summary():
         note("history", line)

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
@@ -39,10 +39,19 @@ DDL = [
     # NATS relay's message ids) never repeat another deployment's.
     """CREATE TABLE IF NOT EXISTS {deployment} (
         one {int} PRIMARY KEY CHECK (one = 1), deployment_id {text} NOT NULL)""",
+    # Every code a county has had (县改区, re-coding): a tenant is the county, not its
+    # code, and keeps the code it was onboarded with as its storage's name.
+    """CREATE TABLE IF NOT EXISTS {county_codes} (
+        code {text} PRIMARY KEY, tenant {text} NOT NULL, name {text} NOT NULL,
+        city_code {text} NOT NULL, since {date}, until {date})""",
+    # A county that ended (abolished, merged into a neighbour) and where it went.
+    """CREATE TABLE IF NOT EXISTS {endings} (
+        tenant {text} PRIMARY KEY, ended_on {date} NOT NULL, successor {text})""",
 ]
 NAMES = {"tenants": "platform_tenants", "keys": "platform_keys",
          "idempotency": "platform_idempotency", "schema": "platform_schema",
-         "deployment": "platform_deployment"}
+         "deployment": "platform_deployment", "county_codes": "platform_county_codes",
+         "endings": "platform_endings"}
 
 
 class TenantExists(Exception):
@@ -113,6 +122,10 @@ class TenantDirectory:
             self._select("SELECT COUNT(owner) AS claims FROM {idempotency}")
         except PersistenceError:  # claims had no owner before decision 10
             self._execute("ALTER TABLE {idempotency} ADD COLUMN owner {text}")
+        # Counties onboarded before codes were kept apart from tenants.
+        self._execute("INSERT INTO {county_codes} (code, tenant, name, city_code) "
+                      "SELECT code, code, name, city_code FROM {tenants} AS t WHERE NOT EXISTS "
+                      "(SELECT 1 FROM {county_codes} AS c WHERE c.tenant = t.code)")
 
     def deployment_id(self) -> str:
         return str(self._select("SELECT deployment_id FROM {deployment}")[0]["deployment_id"])
@@ -128,29 +141,107 @@ class TenantDirectory:
 
     # -- Tenants -----------------------------------------------------------
 
-    def city_tenant_codes(self, city_code: str) -> list[str]:
-        return [r["code"] for r in self._select(
-            "SELECT code FROM {tenants} WHERE city_code = %s ORDER BY code", (city_code,))]
+    def city_tenant_codes(self, city_code: str, since: date, until: date) -> list[str]:
+        """The counties that belonged to the city at some time from ``since`` to
+        ``until`` (both included), by the code of their tenant."""
+        return [r["tenant"] for r in self._select(
+            "SELECT DISTINCT tenant FROM {county_codes} WHERE city_code = %s "
+            "AND (since IS NULL OR since <= %s) AND (until IS NULL OR until > %s) "
+            "ORDER BY tenant", (city_code, until, since))]
 
     def tenant_codes(self) -> list[str]:
         return [r["code"] for r in self._select("SELECT code FROM {tenants} ORDER BY code")]
 
     def add_tenant(self, code: str, name: str, city_code: str) -> None:
+        if self.resolve(code) is not None:
+            raise TenantExists(code)  # the code of a county onboarded under another
         try:
-            self._execute(
-                "INSERT INTO {tenants} (code, name, city_code, created_at) VALUES (%s, %s, %s, %s)",
-                (code, name, city_code, _now()),
-            )
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute(self.sql("INSERT INTO {tenants} (code, name, city_code, created_at) "
+                                      "VALUES (%s, %s, %s, %s)"), (code, name, city_code, _now()))
+                curs.execute(self.sql("INSERT INTO {county_codes} (code, tenant, name, city_code) "
+                                      "VALUES (%s, %s, %s, %s)"), (code, code, name, city_code))
         except IntegrityError:
             raise TenantExists(code) from None
 
     def remove_tenant(self, code: str) -> None:
         """Undo an onboarding whose storage could not be created."""
-        self._execute("DELETE FROM {tenants} WHERE code = %s", (code,))
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("DELETE FROM {county_codes} WHERE tenant = %s"), (code,))
+            curs.execute(self.sql("DELETE FROM {tenants} WHERE code = %s"), (code,))
+
+    def resolve(self, code: str) -> str | None:
+        """The tenant that has (or had) this county code: its storage's code."""
+        rows = self._select("SELECT tenant FROM {county_codes} WHERE code = %s", (code,))
+        return str(rows[0]["tenant"]) if rows else None
 
     def tenant(self, code: str) -> dict[str, Any] | None:
-        rows = self._select("SELECT code, name, city_code FROM {tenants} WHERE code = %s", (code,))
-        return rows[0] if rows else None
+        """The county known by ``code`` (any code it has had): its current code and
+        name, every code with its dates, and whether (and into which county) it ended."""
+        tenant = self.resolve(code)
+        if tenant is None:
+            return None
+        d = self.dialect
+        codes = [{"code": r["code"], "name": r["name"], "city_code": r["city_code"],
+                  "from": d.date(r["since"]), "to": d.date(r["until"])}
+                 for r in self._select("SELECT code, name, city_code, since, until "
+                                       "FROM {county_codes} WHERE tenant = %s", (tenant,))]
+        codes.sort(key=lambda c: (c["from"] is not None, c["from"] or date.min))
+        ending = self._select("SELECT ended_on, successor FROM {endings} WHERE tenant = %s",
+                              (tenant,))
+        current = codes[-1]
+        return {"tenant": tenant, "code": current["code"], "name": current["name"],
+                "city_code": current["city_code"], "codes": codes,
+                "status": "ended" if ending else "active",
+                "ended_on": d.date(ending[0]["ended_on"]) if ending else None,
+                "successor": ending[0]["successor"] if ending else None}
+
+    def code_on(self, tenant: str, day: date) -> str | None:
+        """The code the tenant had on ``day`` (its first before it had any)."""
+        held = [c for c in self.tenant(tenant)["codes"]  # type: ignore[index]
+                if (c["from"] is None or c["from"] <= day) and (c["to"] is None or day < c["to"])]
+        return held[-1]["code"] if held else None
+
+    def recode_tenant(self, tenant: str, code: str, name: str, city_code: str,
+                      since: date) -> None:
+        """The county goes on under a new code (and name) from ``since`` (县改区)."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("UPDATE {county_codes} SET until = %s "
+                                  "WHERE tenant = %s AND until IS NULL"), (since, tenant))
+            curs.execute(self.sql("INSERT INTO {county_codes} (code, tenant, name, city_code, "
+                                  "since) VALUES (%s, %s, %s, %s, %s)"),
+                         (code, tenant, name, city_code, since))
+            curs.execute(self.sql("UPDATE {tenants} SET name = %s, city_code = %s "
+                                  "WHERE code = %s"), (name, city_code, tenant))
+
+    def end_tenant(self, tenant: str, ended_on: date, successor: str | None) -> None:
+        """The county ended on ``ended_on``; its units went (mostly) to ``successor``."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("UPDATE {county_codes} SET until = %s "
+                                  "WHERE tenant = %s AND until IS NULL"), (ended_on, tenant))
+            curs.execute(self.sql("INSERT INTO {endings} (tenant, ended_on, successor) "
+                                  "VALUES (%s, %s, %s)"), (tenant, ended_on, successor))
+
+    def rename_tenant(self, tenant: str, name: str) -> None:
+        """The county is renamed under the code it has."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(self.sql("UPDATE {county_codes} SET name = %s "
+                                  "WHERE tenant = %s AND until IS NULL"), (name, tenant))
+            curs.execute(self.sql("UPDATE {tenants} SET name = %s WHERE code = %s"),
+                         (name, tenant))
+
+    def counties_on(self, day: date) -> list[dict[str, Any]]:
+        """The counties that existed on ``day``: the code, name and city each had
+        then, and its tenant."""
+        return self._select(
+            "SELECT code, tenant, name, city_code FROM {county_codes} "
+            "WHERE (since IS NULL OR since <= %s) AND (until IS NULL OR until > %s) "
+            "ORDER BY code", (day, day))
+
+    def begin_on(self, tenant: str, day: date) -> None:
+        """A county onboarded from a release exists from that release's date."""
+        self._execute("UPDATE {county_codes} SET since = %s WHERE tenant = %s AND code = %s",
+                      (day, tenant, tenant))
 
     def tenants(self, after: str | None, limit: int) -> list[dict[str, Any]]:
         return self._select(

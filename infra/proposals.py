@@ -46,7 +46,7 @@ def _to_json(p: Proposal) -> dict[str, Any]:
         "items": [i.as_dict() for i in p.items],
         "authority": _authority(p.authority),
         "mapping": [[m.predecessor_code, m.successor_code] for m in p.mapping],
-        "status": p.status, "result": p.result,
+        "status": p.status, "result": p.result, "county_code": p.county_code,
     }
 
 
@@ -69,5 +69,5 @@ def _from_json(data: dict[str, Any]) -> Proposal:
         created_at=datetime.fromisoformat(data["created_at"]), position=data["position"],
         items=[Item.from_dict(i) for i in data["items"]], authority=authority,
         mapping=[Link(p, s) for p, s in data["mapping"]],
-        status=data["status"], result=data["result"],
+        status=data["status"], result=data["result"], county_code=data.get("county_code", ""),
     )

@@ -206,9 +206,6 @@ class County:
     def head(self) -> int:
         return self.ledger.recorder.max_notification_id() or 0
 
-    def reconciliation(self, releases: ReleaseFiles) -> Reconciliation:
-        return Reconciliation(self.code, self.ledger, self, ProposalStore(self.views), releases)
-
     def lag(self) -> dict[str, int]:
         """How far the read views are behind the county's last event."""
         head = self.ledger.recorder.max_notification_id() or 0
@@ -226,6 +223,7 @@ class Storage(ABC):
         self.settings = settings
         self.wakeups = wakeups
         self._counties: OrderedDict[str, County] = OrderedDict()
+        self._aliases: dict[str, str] = {}  # a county's other codes → its storage's code
         self._lock = threading.Lock()
         self.directory = self._open_directory()
         self.releases = ReleaseFiles(
@@ -283,14 +281,28 @@ class Storage(ABC):
         return self.directory.issue_key(role="admin", label="first admin", tenant_code=code)
 
     def county(self, code: str) -> County:
-        """The county's ledger and views, built on first use in this process."""
+        """The county's ledger and views, built on first use in this process; by any
+        code it has had (a county re-coded keeps the storage of its first code)."""
         require_county_code(code)
         with self._lock:
+            code = self._aliases.get(code, code)
             county = self._counties.get(code)
             if county is not None:
                 self._counties.move_to_end(code)
                 return county
+        tenant = self.directory.resolve(code)
+        if tenant is not None and tenant != code:
+            with self._lock:
+                self._aliases[code] = tenant
+            return self.county(tenant)
         return self._remember(code, self._build(code, create=False))
+
+    def reconciliation(self, code: str) -> Reconciliation:
+        """County ``code``'s reconciliations, each release read under the code the
+        county had on the release's date."""
+        county = self.county(code)
+        return Reconciliation(county.code, county.ledger, county, ProposalStore(county.views),
+                              self.releases, lambda day: self.directory.code_on(county.code, day))
 
     def _remember(self, code: str, county: County) -> County:
         with self._lock:

@@ -36,7 +36,7 @@ from infra.views import Moment
 from infra.releases import ReleaseFileError, ReleaseFiles
 from infra.storage import County
 from interfaces import divisions
-from interfaces.history import HistoryBuilder
+from interfaces.history import HistoryBuilder, scope
 from interfaces.http.releases import proposal_dict, read_mapping, release_list
 from interfaces.http.context import today_in_china
 from interfaces.relay import NatsRelay
@@ -236,7 +236,7 @@ def import_divisions(
 def _reconciliation(code: str) -> Reconciliation:
     if _storage().directory.tenant(code) is None:
         raise click.ClickException(f"no county {code}")
-    return _storage().county(code).reconciliation(_storage().releases)
+    return _storage().reconciliation(code)
 
 
 def _read_mapping(path: Path) -> list[Link]:
@@ -309,27 +309,26 @@ def releases_list() -> None:
 @with_appcontext
 def releases_check(county_codes: tuple[str, ...], everything: bool,
                    years: tuple[int, ...]) -> None:
-    """Check counties' ledgers against releases: does each equal it on its cut-off date?"""
+    """Check counties' ledgers against releases: does each equal it on its cut-off date?
+
+    A county is checked against the releases that list it, under the code it had.
+    """
     storage = _storage()
-    codes = storage.directory.tenant_codes() if everything else list(county_codes)
-    if not codes:
+    if everything:
+        tenants = storage.directory.tenant_codes()
+    else:
+        tenants = [storage.directory.resolve(code) or code for code in county_codes]
+    if not tenants:
         raise click.ClickException("name --county or --all")
-    matching: dict[int, int] = {}
+    checker = HistoryBuilder(storage, ACTOR)
     mismatched = []
     for year in years or storage.releases.years():
-        for code in codes:
-            reconciliation = _reconciliation(code)
-            try:
-                check = reconciliation.check(year)
-            except DomainError:
-                continue  # the release does not list the county
-            matching[year] = matching.get(year, 0) + check.matches
-            if not check.matches:
-                first = difference_dict(check.differences[0])
-                mismatched.append(f"{year} {code}: {len(check.differences)} differences, first "
-                                  + json.dumps(first, ensure_ascii=False))
-    for year, count in sorted(matching.items()):
-        click.echo(f"{year}: {count} counties match")
+        checks = checker.checks(year, tenants)
+        click.echo(f"{year}: {sum(c.matches for c in checks.values())} of {len(checks)} "
+                   "counties match")
+        mismatched += [f"{year} {code}: {len(c.differences)} differences, first "
+                       + json.dumps(difference_dict(c.differences[0]), ensure_ascii=False)
+                       for code, c in checks.items() if not c.matches]
     for line in mismatched:
         click.echo(line)
     if mismatched:
@@ -344,40 +343,43 @@ def history() -> None:
 @history.command("build")
 @COUNTY
 @CITY
+@click.option("--province", "provinces", multiple=True,
+              help="Every county of a province (2 digits; repeatable).")
+@click.option("--all", "everything", is_flag=True, help="Every county of China.")
 @click.option("--from", "first", type=click.IntRange(min(RELEASES), NEWEST),
               default=min(RELEASES), show_default=True, help="The release the baseline comes from.")
 @click.option("--to", "last", type=click.IntRange(min(RELEASES), NEWEST), default=NEWEST,
               show_default=True, help="The last release reconciled.")
 @QUIET
 @with_appcontext
-def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...], first: int,
-                  last: int, quiet: bool) -> None:
+def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
+                  provinces: tuple[str, ...], everything: bool, first: int, last: int,
+                  quiet: bool) -> None:
     """Import the first release and reconcile each later one in order, auto-applied.
 
     Resumable and idempotent: a release already applied to a county is skipped.
+    With --city, --province or --all, counties re-coded (县改区) go on under their
+    new code and counties no longer listed end; named counties are built as listed.
     """
+    if not (county_codes or city_codes or provinces or everything):
+        raise click.ClickException("name --county, --city, --province or --all")
     storage = _storage()
     years = [y for y in storage.releases.years() if first <= y <= last]
-    builder = HistoryBuilder(storage, ACTOR)
+    in_scope = scope(county_codes, city_codes, provinces, everything)
     with _progress(quiet) as progress:
+        builder = HistoryBuilder(storage, ACTOR, progress.console.print)
         task = progress.add_task("history", total=None)
         for year in years:
-            chosen = {code for code, county in storage.releases.counties(year).items()
-                      if code in county_codes or county.city_code in city_codes}
-            batch = storage.releases.select(year, chosen)
-            progress.update(task, total=sum(len(r.villages) + len(r.towns) for r in batch),
-                            completed=0, description=str(year))
-            for county_release in batch:
-                _onboarded(county_release.county, county_release.name,
-                           county_release.city_code, progress.console.print)
-                progress.update(task, description=f"{year} {county_release.county} "
-                                                  f"{county_release.name}")
-                try:
-                    builder.build(county_release)
-                except DomainError as error:
-                    raise click.ClickException(
-                        f"{year} {county_release.county}: {error.message}") from None
-                progress.advance(task, len(county_release.villages) + len(county_release.towns))
+            counties = [c for code, c in storage.releases.counties(year).items()
+                        if in_scope(code, c.city_code)]
+            progress.update(task, total=len(counties), completed=0, description=str(year))
+            try:
+                builder.build_year(
+                    year, in_scope, follow_counties=bool(city_codes or provinces or everything),
+                    on_county=lambda c, year=year: progress.update(
+                        task, advance=1, description=f"{year} {c.county} {c.name}"))
+            except DomainError as error:
+                raise click.ClickException(f"{year}: {error.message}") from None
     for line in builder.summary():
         click.echo(line)
 

@@ -1,36 +1,90 @@
-"""A county's history built from the releases: the first one imported as its
-baseline, each later one reconciled and applied in order (group lineage where
-the releases cannot say more). A release already applied to a county is
+"""Counties' history built from the releases: each county's first release imported
+as its baseline, each later one reconciled and applied in order (group lineage
+where the releases cannot say more). A release already applied to a county is
 skipped, so a build that stopped half-way is finished by running it again.
+
+Counties change between releases too (DOMAIN.md §1), and each is inferred from
+the releases alone (docs/reconciliation.md, "Counties"):
+
+- a county code gone while a new one in the same province lists mostly the same
+  towns (by name stem) is the same county re-coded (县改区): the tenant goes on
+  under the new code, and its towns and villages are re-coded with it;
+- a county code gone with no such successor ends on the release's date: its
+  units cease, and its successor is the county now listing most of their names;
+- a county code new and no re-coding is a county onboarded from that release.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
 
-from application.reconciliation import APPLIED
-from domain.releases import CountyRelease
+from application.reconciliation import APPLIED, Check
+from domain.releases import CountyRelease, release
 from infra.proposals import ProposalStore
 from infra.storage import Storage
 from interfaces import divisions
 
+# Share of town stems two counties must have in common to be one county re-coded.
+SAME_COUNTY = 0.5
+
 
 class HistoryBuilder:
-    def __init__(self, storage: Storage, actor: str):
+    def __init__(self, storage: Storage, actor: str, say: Callable[[str], None] = print):
         self.storage = storage
         self.actor = actor
+        self.say = say
         self.changes: Counter[tuple[int, str]] = Counter()
         self.imported: Counter[int] = Counter()
+        self.counties: Counter[tuple[int, str]] = Counter()
         self.skipped = 0
         self.mismatches: list[str] = []
 
+    def build_year(self, year: int, in_scope: Callable[[str, str], bool], *,
+                   follow_counties: bool = True,
+                   on_county: Callable[[CountyRelease], None] = lambda _c: None) -> None:
+        """Bring every county in scope (by code and city) up to release ``year``;
+        with ``follow_counties``, counties re-coded and ended are followed (a scope
+        of named counties cannot: a re-coded county's new code is not among them)."""
+        files, directory = self.storage.releases, self.storage.directory
+        as_of = release(year).as_of
+        listed = {code for code, c in files.counties(year).items() if in_scope(code, c.city_code)}
+        releases = {r.county: r for r in files.select(year, listed)}
+        # The counties the ledger knew just before this release's date.
+        before = as_of - timedelta(days=1)
+        active = {t["code"]: t for t in directory.counties_on(before)
+                  if in_scope(t["code"], t["city_code"])} if follow_counties else {}
+        gone = {code: t for code, t in active.items() if code not in releases
+                and directory.code_on(t["tenant"], as_of) not in releases}  # not re-coded
+        new = [r for code, r in releases.items()
+               if code not in active and directory.resolve(code) is None]
+        if active:  # the first release in scope has nothing to compare with
+            for county_release in new:
+                self._recode_if_continued(county_release, gone)
+        for county_release in releases.values():
+            tenant = directory.resolve(county_release.county)
+            if tenant is None:
+                _key_id, secret = self.storage.onboard_tenant(
+                    county_release.county, county_release.name, county_release.city_code)
+                directory.begin_on(county_release.county, as_of)
+                self.say(f"onboarded {county_release.county} {county_release.name}; "
+                         f"admin key: {secret}")
+                self.counties[(year, "new")] += 1
+            elif active.get(county_release.county, {}).get("name") not in (
+                    None, county_release.name):
+                directory.rename_tenant(tenant, county_release.name)
+                self.counties[(year, "renamed")] += 1
+            self.build(county_release)
+            on_county(county_release)
+        for code, tenant in gone.items():
+            self._end(year, tenant["tenant"], code, releases.values())
+
     def build(self, county_release: CountyRelease) -> None:
         """Bring one county up to one release (the releases in order)."""
-        year, code = county_release.year, county_release.county
-        county = self.storage.county(code)
-        if any(p.release == year and p.status == APPLIED
-               for p in ProposalStore(county.views).all()):
+        year = county_release.year
+        county = self.storage.county(county_release.county)
+        if self._applied(county.code, year):
             self.skipped += 1
             return
         day = county_release.release.as_of
@@ -39,15 +93,79 @@ class HistoryBuilder:
             # New to the ledger (the first release, or a county new in this one).
             added, _present = divisions.import_county(county, county_release, day, self.actor)
             self.imported[year] += added
-        reconciliation = county.reconciliation(self.storage.releases)
-        proposal = reconciliation.propose(year)
+        self._apply(county.code, year, county_release)
+
+    def _applied(self, tenant: str, year: int) -> bool:
+        return any(p.release == year and p.status == APPLIED
+                   for p in ProposalStore(self.storage.county(tenant).views).all())
+
+    def _apply(self, tenant: str, year: int, county_release: CountyRelease) -> None:
+        reconciliation = self.storage.reconciliation(tenant)
+        proposal = reconciliation.propose(year, county_release=county_release)
         result, _recorded = reconciliation.apply(proposal.id, self.actor)
         for item_type, count in proposal.summary.items():
             self.changes[(year, item_type)] += count
         if not result["matches_release"]:
             first_difference = result["differences"][0]
-            self.mismatches.append(f"{year} {code}: {len(result['differences'])} differences, "
+            self.mismatches.append(f"{year} {county_release.county}: "
+                                   f"{len(result['differences'])} differences, "
                                    f"first {first_difference}")
+
+    def _recode_if_continued(self, county_release: CountyRelease,
+                             gone: dict[str, dict[str, str]]) -> None:
+        """A new code whose towns are mostly a gone county's: that county re-coded."""
+        mine = {t.stem for t in county_release.towns}
+        best, share = None, 0.0
+        for code, tenant in gone.items():
+            if code[:2] != county_release.county[:2]:
+                continue
+            towns, _villages = self.storage.county(tenant["tenant"]).held_on(
+                county_release.release.as_of, datetime.now(timezone.utc))
+            theirs = {t.stem for t in towns}
+            shared = len(mine & theirs) / max(len(mine), len(theirs), 1)
+            if shared > share:
+                best, share = code, shared
+        if best is None or share < SAME_COUNTY:
+            return
+        tenant = gone.pop(best)
+        self.storage.directory.recode_tenant(
+            tenant["tenant"], county_release.county, county_release.name,
+            county_release.city_code, county_release.release.as_of)
+        self.counties[(county_release.year, "recoded")] += 1
+        self.say(f"{tenant['code']} {tenant['name']} goes on as {county_release.county} "
+                 f"{county_release.name} ({share:.0%} of its towns)")
+
+    def _end(self, year: int, tenant: str, code: str,
+             releases: Iterable[CountyRelease]) -> None:
+        """The county is listed no more: what it holds ceases; its successor is the
+        county whose rows carry most of its units' names."""
+        as_of = release(year).as_of
+        if self.storage.directory.tenant(tenant)["status"] == "ended":  # type: ignore[index]
+            return  # a build run again
+        county = self.storage.county(tenant)
+        towns, villages = county.held_on(as_of, datetime.now(timezone.utc))
+        stems = {h.stem for h in (*towns, *villages)}
+        found = Counter({r.county: sum(1 for row in (*r.towns, *r.villages)
+                                       if row.stem in stems)
+                         for r in releases if r.county[:2] == code[:2]})
+        successor, count = found.most_common(1)[0] if found else (None, 0)
+        if not self._applied(tenant, year):
+            self._apply(tenant, year, CountyRelease(year, code, "", "", (), ()))
+        self.storage.directory.end_tenant(tenant, as_of, successor if count else None)
+        self.counties[(year, "ended")] += 1
+        self.say(f"{code} ends on {as_of}"
+                 + (f"; {count} of its units' names are now in {successor}" if count else ""))
+
+    def checks(self, year: int, tenants: Iterable[str]) -> dict[str, Check]:
+        """Each tenant the release lists (under the code it had then), checked."""
+        as_of = release(year).as_of
+        listed = self.storage.releases.counties(year)
+        found = {}
+        for tenant in tenants:
+            code = self.storage.directory.code_on(tenant, as_of)
+            if code in listed:
+                found[code] = self.storage.reconciliation(tenant).check(year)
+        return found
 
     def summary(self) -> list[str]:
         lines = [f"{year}: imported {count} units" for year, count in sorted(self.imported.items())]
@@ -55,7 +173,19 @@ class HistoryBuilder:
         for (year, item_type), count in sorted(self.changes.items()):
             by_year.setdefault(year, []).append(f"{item_type} {count}")
         lines += [f"{year}: " + ", ".join(types) for year, types in sorted(by_year.items())]
+        counties: dict[int, list[str]] = {}
+        for (year, what), count in sorted(self.counties.items()):
+            counties.setdefault(year, []).append(f"{what} {count}")
+        lines += [f"{year} counties: " + ", ".join(c) for year, c in sorted(counties.items())]
         if self.skipped:
             lines.append(f"{self.skipped} county releases already applied, skipped")
         lines += [f"does not match: {m}" for m in self.mismatches]
         return lines
+
+
+def scope(counties: Iterable[str], cities: Iterable[str], provinces: Iterable[str],
+          everything: bool) -> Callable[[str, str], bool]:
+    """Which counties a build takes, by code and city."""
+    counties, cities, provinces = set(counties), set(cities), set(provinces)
+    return lambda code, city: (everything or code in counties or city in cities
+                               or code[:2] in provinces)

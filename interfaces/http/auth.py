@@ -88,10 +88,13 @@ def _require_county_scope(code: str) -> Principal:
         return who
     if not COUNTY_CODE.fullmatch(code):
         raise Problem(404, "Not Found", f"no county {code!r}")
+    directory = current_app.config["STORAGE"].directory
     if who.is_operator:
-        if current_app.config["STORAGE"].directory.tenant(code) is None:
+        if directory.resolve(code) is None:
             raise Problem(404, "Not Found", f"no county {code}")
-    elif who.tenant_code != code:
+    # A county answers under every code it has had (县改区): resolved only when the
+    # code is not the key's own, so the common request costs no query.
+    elif who.tenant_code != code and who.tenant_code != directory.resolve(code):
         raise Problem(404, "Not Found", f"no county {code}")
     g.county_in_scope = code
     return who

@@ -75,9 +75,8 @@ def read_mapping(body: bytes, content_type: str) -> list[Link]:
 
 def _reconciliation(code: str, capability: str) -> Reconciliation:
     require_county(code, capability)
-    place: County = county(code)
-    place.refresh()
-    return place.reconciliation(storage().releases)
+    county(code).refresh()
+    return storage().reconciliation(code)
 
 
 @blp.route("/releases")
@@ -211,5 +210,6 @@ class CityChangeReport(MethodView):
         """The same counts summed over the city's counties."""
         _window(args)
         counties = {code: _county_counts(place, args)
-                    for code, place in city_counties(city_code).items()}
+                    for code, place in city_counties(city_code, args["from_"],
+                                                     args["to"]).items()}
         return {"from_": args["from_"], "to": args["to"], **sum_counts(counties)}

@@ -3,6 +3,7 @@ zone arrangements and compliance for a county; coverage summed for a city."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -88,19 +89,20 @@ class CityCoverage(MethodView):
     def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:
         """N6 for a city: its counties' figures summed (no county's records)."""
         when = moment(args)
-        counties = city_counties(city_code)
+        counties = city_counties(city_code, when.as_of, when.as_of)
         figures = [reports.coverage(place.on_date(when)) for place in counties.values()]
         return {**reports.city_coverage(figures), "as_of": when.as_of,
                 "known_at": when.known_at, "counties": list(counties)}
 
 
-def city_counties(city_code: str) -> dict[str, County]:
-    """The city's counties, their views current, for the operator or the city's key."""
+def city_counties(city_code: str, since: date, until: date) -> dict[str, County]:
+    """The counties the city had at some time from ``since`` to ``until``, their views
+    current, for the operator or the city's key."""
     if not CITY_CODE.fullmatch(city_code):
         raise Problem(404, "Not Found", f"no city {city_code!r}")
     require_city(city_code)
     counties = {}
-    for code in storage().directory.city_tenant_codes(city_code):
+    for code in storage().directory.city_tenant_codes(city_code, since, until):
         place = storage().county(require_county_code(code))
         place.refresh()
         counties[code] = place

@@ -86,6 +86,26 @@ class TenantOut(Schema):
     admin_key = fields.String()
 
 
+class CountyCode(Schema):
+    code = fields.String()
+    name = fields.String()
+    city_code = fields.String()
+    from_ = Day(data_key="from", attribute="from", allow_none=True,
+                metadata={"description": "null: from the start"})
+    to = Day(allow_none=True, metadata={"description": "the first day it no longer held"})
+
+
+class TenantDetail(Schema):
+    code = fields.String(metadata={"description": "its code now (or when it ended)"})
+    name = fields.String()
+    city_code = fields.String()
+    codes = fields.List(fields.Nested(CountyCode))
+    status = fields.String(validate=validate.OneOf(["active", "ended"]))
+    ended_on = Day(allow_none=True)
+    successor = fields.String(allow_none=True, metadata={
+        "description": "the county that holds most of its units' names after it ended"})
+
+
 class Page(Lenient):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     cursor = Text(load_default=None, validate=validate.Length(max=200))

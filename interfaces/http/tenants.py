@@ -51,6 +51,18 @@ class Tenants(MethodView):
         return {"items": rows, "next_cursor": encode_cursor("tenants", rows[-1]["code"]) if more else None}
 
 
+@blp.route("/tenants/<code>")
+class TenantView(MethodView):
+    @blp.response(200, schemas.TenantDetail)
+    def get(self, code: str) -> dict[str, Any]:
+        """The county known by this code (any code it has had): its codes and names
+        with their dates, and whether it ended and into which county."""
+        require_county(code, "read")
+        found = storage().directory.tenant(code)
+        assert found is not None  # the scope check found it
+        return found
+
+
 @blp.route("/tenants/<code>/keys")
 class Keys(MethodView):
     @blp.arguments(schemas.KeyIn)
