@@ -67,3 +67,32 @@ def sum_counts(counties: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "by_county": [{"code": code, "total": counts["total"], "by_type": counts["by_type"]}
                       for code, counts in sorted(counties.items())],
     }
+
+
+@dataclass(frozen=True)
+class CountyYears:
+    """One county's village-level units on each release's date, and the units that
+    ceased, each with its effective date and the type of the change that ended it."""
+
+    units_on: dict[int, int]
+    ceased: list[tuple[date, str]]
+
+
+def village_figures(releases: Sequence[tuple[int, date]],
+                    counties: Iterable[CountyYears]) -> list[dict[str, Any]]:
+    """Per release: village-level units, and how many disappeared since the previous
+    release by merger, consolidation, conversion, dissolution …"""
+    counties = list(counties)
+    items = []
+    after = date.min
+    for year, as_of in releases:
+        gone: Counter[str] = Counter(kind for county in counties for day, kind in county.ceased
+                                     if after < day <= as_of)
+        items.append({
+            "release": year, "as_of": as_of,
+            "counties": sum(1 for c in counties if c.units_on.get(year)),
+            "villages": sum(c.units_on.get(year, 0) for c in counties),
+            "gone": dict(sorted(gone.items())), "gone_total": sum(gone.values()),
+        })
+        after = as_of
+    return items

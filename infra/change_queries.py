@@ -8,7 +8,10 @@ from datetime import date, datetime
 from uuid import UUID
 
 from application.change_counts import CountedChange, Town
-from infra.views import STILL_BELIEVED, StructureViewsSQL
+from infra.views import CURRENT, STILL_BELIEVED, Moment, StructureViewsSQL
+
+# What a release lists at the village level: every kind but the federation (联居).
+LISTED_VILLAGE_KINDS = ("village", "urban_community", "rural_community")
 
 
 def counted_changes(views: StructureViewsSQL, after: date, until: date,
@@ -43,3 +46,25 @@ def towns(views: StructureViewsSQL, town_ids: Sequence[UUID]) -> list[Town]:
         if unit_id in wanted:
             latest[unit_id] = Town(unit_id, r["name"], r["code"])  # type: ignore[arg-type]
     return list(latest.values())
+
+
+def village_units_on(views: StructureViewsSQL, moment: Moment) -> int:
+    """How many village-level units (as the releases count them) were active."""
+    rows = views._query(
+        f"SELECT COUNT(*) AS n FROM {{units}} WHERE {CURRENT} AND status = 'active' "
+        "AND kind IN (%s, %s, %s)", (*moment.params(), *LISTED_VILLAGE_KINDS))
+    return int(rows[0]["n"])
+
+
+def ceased_units(views: StructureViewsSQL, after: date, until: date,
+                 known_at: datetime) -> list[tuple[date, str]]:
+    """(effective date, type of the change) of each village-level unit that ceased
+    in the window, by changes still in force."""
+    rows = views._query(
+        "SELECT h.effective_date, c.type FROM {history} AS h "
+        "JOIN {changes} AS c ON c.change_id = h.change_id "
+        "WHERE h.type = 'ceased' AND h.kind IN (%s, %s, %s) "
+        "AND h.effective_date > %s AND h.effective_date <= %s AND h.recorded_at <= %s "
+        "AND (c.retracted_at IS NULL OR c.retracted_at > %s)",
+        (*LISTED_VILLAGE_KINDS, after, until, known_at, known_at))
+    return [(views.dialect.date(r["effective_date"]), r["type"]) for r in rows]  # type: ignore[misc]

@@ -65,11 +65,11 @@ class HistoryBuilder:
         for county_release in releases.values():
             tenant = directory.resolve(county_release.county)
             if tenant is None:
-                _key_id, secret = self.storage.onboard_tenant(
-                    county_release.county, county_release.name, county_release.city_code)
+                # No key is printed for thousands of counties: `grassroots keys create`.
+                self.storage.onboard_tenant(county_release.county, county_release.name,
+                                            county_release.city_code)
                 directory.begin_on(county_release.county, as_of)
-                self.say(f"onboarded {county_release.county} {county_release.name}; "
-                         f"admin key: {secret}")
+                self.say(f"onboarded {county_release.county} {county_release.name}")
                 self.counties[(year, "new")] += 1
             elif active.get(county_release.county, {}).get("name") not in (
                     None, county_release.name):

@@ -94,5 +94,17 @@ def test_counties_recoded_ended_and_new(store_url: str, city: tuple[Path, str]) 
         assert {u["name"] for u in created} == {"东湖镇", "东湖村委会"}
         assert operator.ok(operator.get(f"/v1/tenants/{prefix}04/units",
                                         as_of="2017-10-30"), 200)["items"] == []
+
+        # The operator's province figures: units per release and what disappeared.
+        figures = operator.ok(operator.get("/v1/provinces/65/reports/villages"), 200)["items"]
+        if store_url.startswith("sqlite"):  # a store of this test's own: exact sums
+            assert [(f["release"], f["counties"], f["villages"], f["gone"]) for f in figures] \
+                == [(2016, 3, 7, {}), (2017, 3, 8, {"dissolution": 3})]
+        else:
+            assert figures[1]["gone"]["dissolution"] >= 3 and figures[1]["villages"] >= 8
+        county_key = storage.directory.issue_key(role="admin", label="t",
+                                                 tenant_code=f"{prefix}03")[1]
+        office = Client(operator.http, county_key, f"{prefix}03")
+        assert office.get("/v1/provinces/65/reports/villages").status_code == 403
     finally:
         storage.close()

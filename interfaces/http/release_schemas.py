@@ -130,3 +130,18 @@ class ChangeCountsOut(_Counts):
 
 class CityChangeCountsOut(_Counts):
     by_county = fields.List(fields.Nested(CountyCounts))
+
+
+class ReleaseVillages(Schema):
+    release = fields.Integer()
+    as_of = Day()
+    counties = fields.Integer(metadata={"description": "counties with village-level units"})
+    villages = fields.Integer(metadata={"description": "village-level units active on as_of"})
+    gone = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "units ceased since the previous release, by the type of the change"})
+    gone_total = fields.Integer()
+
+
+class ProvinceVillagesOut(Schema):
+    province = fields.String()
+    items = fields.List(fields.Nested(ReleaseVillages))

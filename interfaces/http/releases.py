@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 from uuid import UUID
 
@@ -15,15 +15,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
-from application.change_counts import count_changes, sum_counts
+from application.change_counts import CountyYears, count_changes, sum_counts, village_figures
 from application.reconciliation import Proposal, Reconciliation, difference_dict
 from domain.reconciliation import Link, MappingRefused
 from domain.releases import RELEASES
-from infra.change_queries import counted_changes, towns
+from infra.change_queries import ceased_units, counted_changes, towns, village_units_on
 from infra.releases import ReleaseFiles
 from infra.storage import County
+from infra.views import Moment
 from interfaces.http import release_schemas as schemas
-from interfaces.http.auth import require_county
+from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import county, storage
 from interfaces.http.problems import Problem
 from interfaces.http.reports import city_counties
@@ -213,3 +214,27 @@ class CityChangeReport(MethodView):
                     for code, place in city_counties(city_code, args["from_"],
                                                      args["to"]).items()}
         return {"from_": args["from_"], "to": args["to"], **sum_counts(counties)}
+
+
+@blp.route("/provinces/<province>/reports/villages")
+class ProvinceVillages(MethodView):
+    @blp.response(200, schemas.ProvinceVillagesOut)
+    def get(self, province: str) -> dict[str, Any]:
+        """For the operator: the province's village-level units on each release's date,
+        and how many disappeared since the one before, by the change that ended them
+        (merger, village_merger, consolidation, conversion, dissolution …)."""
+        require_operator()
+        if not (len(province) == 2 and province.isdigit()):
+            raise Problem(404, "Not Found", f"no province {province!r}")
+        years = [(year, RELEASES[year].as_of) for year in storage().releases.years()]
+        now = datetime.now(timezone.utc)
+        counties = []
+        for code in storage().directory.tenant_codes():
+            if code[:2] != province:
+                continue
+            place = county(code)
+            place.refresh()
+            counties.append(CountyYears(
+                {year: village_units_on(place.views, Moment(as_of, now)) for year, as_of in years},
+                ceased_units(place.views, date.min, years[-1][1], now) if years else []))
+        return {"province": province, "items": village_figures(years, counties)}
