@@ -39,14 +39,14 @@ from domain.bodies import (
     Role,
     require_social_work_leadership,
 )
-from domain.changes import Authority, Change, ChangeType, Succession
+from domain.changes import Authority, Change, ChangeType, Succession, release_source
 from domain.kinds import UnitKind
 from domain.people import Person, Rank, Source
 from domain.plans import Plan
 from domain.reconciliation import Held, Item
 from domain.policy import POLICY_ID, Policy
 from domain.rules import Conflict, NotFound
-from domain.units import Population, Stamp, Unit
+from domain.units import Crossing, Population, Stamp, Unit
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -559,6 +559,20 @@ class CountyLedger(Application):
         changes = recording.record(items)
         self._save(*changes, *recording.touched)
         return [self._receipt(change) for change in changes]
+
+    def record_crossings(
+        self, crossings: Sequence[tuple[UUID, Crossing]], *, year: int, effective_date: date,
+        actor: str,
+    ) -> Receipt:
+        """Lineage across counties, as a release shows it: one change for all of them."""
+        stamp = self._stamp(effective_date, actor)
+        units = {unit_id: self.unit(unit_id) for unit_id, _crossing in crossings}
+        for unit_id, crossing in crossings:
+            units[unit_id].record_crossing(crossing, stamp)
+        change = self.change_record(stamp, ChangeType.CROSSING, None, list(units.values()), (),
+                                    (), source=release_source(year))
+        position, views_current = self._save(change, *units.values())
+        return replace(self._receipt(change), position=position, views_current=views_current)
 
     # -- Plumbing ------------------------------------------------------------
 

@@ -164,6 +164,9 @@ class LineageEdge:
     effective_date: date
     recorded_at: datetime
     group: bool  # group lineage: the source cannot say which went where
+    # The county of a side that lives in another county (None: this one).
+    predecessor_tenant: str | None = None
+    successor_tenant: str | None = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +288,19 @@ def _change(position: int, event: Change.Recorded, unit: Callable[[UUID], Unit],
         ))
 
 
+def _crossing(event: Unit.Crossed, unit: Unit) -> LineageEdge:
+    """Lineage across counties: the other side is named, not held, here."""
+    here = (unit.id, unit.name_on(event.effective_date), unit.kind.value, None)
+    there = (event.other_id, event.other_name, event.other_kind, event.tenant)
+    before, after = (here, there) if event.direction == "to" else (there, here)
+    return LineageEdge(
+        predecessor_id=before[0], predecessor_name=before[1], predecessor_kind=before[2],
+        successor_id=after[0], successor_name=after[1], successor_kind=after[2],
+        change_id=event.change_id, change_type="crossing", effective_date=event.effective_date,
+        recorded_at=event.timestamp, group=False, predecessor_tenant=before[3],
+        successor_tenant=after[3])
+
+
 def _body_rewrite(body: Body, events: Sequence[Body.Event]) -> BodyRewrite:
     """What a save's (or one recorded moment's) events of a body change in its rows."""
     touched: set[UUID] = set()
@@ -350,6 +366,8 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
         for event in events:
             if isinstance(event, Unit.Event):
                 batch.history.append(_history(index, event, aggregate))
+                if isinstance(event, Unit.Crossed):
+                    batch.lineage.append(_crossing(event, aggregate))
             elif isinstance(event, (Person.Registered, Person.Erased)):
                 _person(event, aggregate, batch)
             elif isinstance(event, Change.Recorded):
@@ -382,6 +400,8 @@ class StructureProjection:
                     is_new = batch.rewrites.pop().is_new
                 batch.rewrites.append(_rewrite(unit, event.timestamp, is_new=is_new))
                 batch.history.append(_history(notification.id, event, unit))
+                if isinstance(event, Unit.Crossed):
+                    batch.lineage.append(_crossing(event, unit))
             elif isinstance(event, Body.Event):
                 body = self._fold(event)
                 batch.bodies.append(_body_rewrite(body, [event]))

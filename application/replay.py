@@ -75,6 +75,11 @@ def replay(
                 unit = event.mutate(replayed.units.get(event.originator_id))
                 assert isinstance(unit, Unit)
                 replayed.units[unit.id] = unit
+                if isinstance(event, Unit.Crossed):
+                    ends = (unit.id, event.other_id)
+                    before, after = ends if event.direction == "to" else ends[::-1]
+                    replayed.successions.append(Succession(
+                        before, after, event.change_id, event.effective_date, False))
             elif isinstance(event, Body.Event):
                 _fold(replayed.bodies, event)
             elif isinstance(event, Arrangement.Event):

@@ -52,6 +52,7 @@ class ChangeType:
     TOWN_RECODE = "town_recode"
     TOWN_ESTABLISHMENT = "town_establishment"
     TOWN_DISSOLUTION = "town_dissolution"
+    CROSSING = "crossing"  # units that went on in (or came from) another county
 
     # Changes a retraction cannot take back: they are corrected by a later change
     # (a revised catalogue, an arrangement ended).

@@ -81,6 +81,17 @@ class Facts:
 
 
 @dataclass(frozen=True)
+class Crossing:
+    """A unit of another county this one continues, or that continues this one."""
+
+    direction: str  # "to": this unit went on there; "from": it came from there
+    tenant: str
+    other_id: UUID
+    other_name: str
+    other_kind: str
+
+
+@dataclass(frozen=True)
 class Segment:
     valid_from: date
     valid_to: date
@@ -250,6 +261,19 @@ class Unit(Aggregate):
 
         def apply(self, unit: Unit) -> None:
             """Nothing of the unit's timeline: the event is there for its version."""
+
+    class Crossed(Event):
+        """The unit went on in another county (``direction`` "to"), or came from one
+        ("from"): lineage across tenants, naming the other county's unit."""
+
+        direction: str
+        tenant: str
+        other_id: UUID
+        other_name: str
+        other_kind: str
+
+        def apply(self, unit: Unit) -> None:
+            """Nothing of the unit's timeline: the lineage is read from the event."""
 
     class Ceased(Event):
         """The unit's first day gone: dissolved, converted (转) or merged (并)."""
@@ -544,6 +568,20 @@ class Unit(Aggregate):
             timestamp=stamp.recorded_at,
             retracted_change_id=change_id,
         )
+
+    def record_crossing(self, crossing: Crossing, stamp: Stamp) -> None:
+        """Lineage to (or from) a unit of another county, as the releases show it:
+        this unit ceased where that one began, or the other way round."""
+        day = stamp.effective_date
+        if crossing.direction == "to" and self.ceased_on != day:
+            raise RuleRefused("H4", f"{self.name_on(day)} does not cease on {day}: "
+                                    "it cannot go on in another county then")
+        if crossing.direction == "from" and self.established_on != day:
+            raise RuleRefused("H4", f"{self.name_on(day)} does not begin on {day}: "
+                                    "it cannot come from another county then")
+        self._record(self.Crossed, stamp, direction=crossing.direction,
+                     tenant=crossing.tenant, other_id=crossing.other_id,
+                     other_name=crossing.other_name, other_kind=crossing.other_kind)
 
     def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
         self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)

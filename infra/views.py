@@ -68,6 +68,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("successor_kind", "text"), ("change_id", "uuid"), ("change_type", "text"),
         ("effective_date", "date"), ("recorded_at", "ts"),
         ("grp", "int"),  # group lineage (1): the source cannot say which went where
+        # The county a side lives in when it is not this one (lineage across counties).
+        ("predecessor_tenant", "text"), ("successor_tenant", "text"),
     ),
     "bodies": (
         ("body_id", "uuid"), ("unit_id", "uuid"), ("type", "text"), ("name", "text"),
@@ -116,7 +118,9 @@ KEYS = {
 # What a newer release changes in tables a county already has, by schema version.
 MIGRATIONS = {
     4: ["ALTER TABLE {lineage} ADD COLUMN grp %(int)s",
-        "ALTER TABLE {changes} ADD COLUMN source %(text)s"],
+        "ALTER TABLE {changes} ADD COLUMN source %(text)s",
+        "ALTER TABLE {lineage} ADD COLUMN predecessor_tenant %(text)s",
+        "ALTER TABLE {lineage} ADD COLUMN successor_tenant %(text)s"],
 }
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
@@ -424,7 +428,8 @@ class StructureViewsSQL:
             [
                 (e.predecessor_id, e.predecessor_name, e.predecessor_kind,
                  e.successor_id, e.successor_name, e.successor_kind, e.change_id,
-                 e.change_type, e.effective_date, e.recorded_at, int(e.group))
+                 e.change_type, e.effective_date, e.recorded_at, int(e.group),
+                 e.predecessor_tenant, e.successor_tenant)
                 for e in batch.lineage
             ],
         )
@@ -613,6 +618,19 @@ class StructureViewsSQL:
             return [(d.uuid(r[0]), r[1], r[2], r[3], d.uuid(r[4]))  # type: ignore[misc]
                     for r in curs.fetchall()]
 
+    def begun_or_ceased_on(self, moment: Moment) -> list[tuple[UUID, str, str, str]]:
+        """(id, kind, name, status) of every unit established or ceased on the date."""
+        with self._reading(tuples=True) as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT unit_id, kind, name, status FROM {units} "
+                    f"WHERE {CURRENT} AND (established_on = %s OR ceased_on = %s)"
+                ),
+                (*moment.params(), moment.as_of, moment.as_of),
+            )
+            return [(self.dialect.uuid(r[0]), r[1], r[2], r[3])  # type: ignore[misc]
+                    for r in curs.fetchall()]
+
     def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
         with self._reading() as curs:
             rows = self._rows(
@@ -732,7 +750,8 @@ class StructureViewsSQL:
                     rows = self._rows(
                         curs,
                         f"SELECT {other}_id AS unit_id, {other}_name AS name, "
-                        f"{other}_kind AS kind, change_id, change_type, effective_date, grp "
+                        f"{other}_kind AS kind, change_id, change_type, effective_date, grp, "
+                        f"{other}_tenant AS tenant "
                         f"FROM {{lineage}} WHERE {this}_id IN ({marks}) "
                         f"AND effective_date <= %s AND recorded_at <= %s "
                         f"AND {still_applies('lineage')} ORDER BY effective_date",
@@ -746,7 +765,8 @@ class StructureViewsSQL:
                         row["lineage"] = "group" if row.pop("grp") else "exact"
                         if row["unit_id"] not in seen:
                             seen.add(row["unit_id"])
-                            frontier.append(row["unit_id"])
+                            if row["tenant"] is None:  # another county's: not walked here
+                                frontier.append(row["unit_id"])
                             result[direction].append(row)
         return result
 

@@ -19,11 +19,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
+from uuid import UUID
 
 from application.reconciliation import APPLIED, Check
+from domain.kinds import UnitKind
+from domain.names import stem
 from domain.releases import CountyRelease, release
+from domain.units import Crossing
 from infra.proposals import ProposalStore
 from infra.storage import Storage
+from infra.views import Moment
 from interfaces import divisions
 
 # Share of town stems two counties must have in common to be one county re-coded.
@@ -79,6 +84,55 @@ class HistoryBuilder:
             on_county(county_release)
         for code, tenant in gone.items():
             self._end(year, tenant["tenant"], code, releases.values())
+        if follow_counties:
+            touched = {directory.resolve(c) for c in releases} | {t["tenant"] for t in gone.values()}
+            self._cross(year, {t for t in touched if t is not None})
+
+    def _cross(self, year: int, tenants: set[str]) -> None:
+        """Units dissolved in one county and established in another on the release's
+        date, under one name stem: the same unit gone over (a town moved between
+        counties, a county's units taken by its neighbour). Each side's lineage
+        names the other county's unit."""
+        moment = Moment(release(year).as_of, datetime.now(timezone.utc))
+        gone: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
+        begun: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
+        for tenant in sorted(tenants):
+            for unit_id, kind, name, status in \
+                    self.storage.county(tenant).views.begun_or_ceased_on(moment):
+                town = UnitKind(kind).level.value == "town"
+                key = (tenant[:2], "town" if town else "village", stem(name, town=town))
+                side = gone if status == "ceased" else begun
+                side.setdefault(key, []).append((tenant, unit_id, name, kind))
+        crossings: dict[str, list[tuple[UUID, Crossing]]] = {}
+        for key, departures in gone.items():
+            arrivals = begun.get(key, [])
+            if len(departures) != 1 or len(arrivals) != 1 or departures[0][0] == arrivals[0][0]:
+                continue  # only a unit that left one county and arrived in one other
+            (a_tenant, a_id, a_name, a_kind), (b_tenant, b_id, b_name, b_kind) = \
+                departures[0], arrivals[0]
+            if not self._may_cross(a_tenant, a_id, moment) or \
+                    not self._may_cross(b_tenant, b_id, moment):
+                continue
+            # Each county is named by the code it had then (any of its codes answers).
+            a_code, b_code = (self.storage.directory.code_on(t, moment.as_of) or t
+                              for t in (a_tenant, b_tenant))
+            crossings.setdefault(a_tenant, []).append(
+                (a_id, Crossing("to", b_code, b_id, b_name, b_kind)))
+            crossings.setdefault(b_tenant, []).append(
+                (b_id, Crossing("from", a_code, a_id, a_name, a_kind)))
+        for tenant, entries in sorted(crossings.items()):
+            self.storage.county(tenant).ledger.record_crossings(
+                entries, year=year, effective_date=moment.as_of, actor=self.actor)
+            self.counties[(year, "units crossing")] += len(entries)
+
+    def _may_cross(self, tenant: str, unit_id: UUID, moment: Moment) -> bool:
+        """Dissolved or established (not merged, converted …) and not crossed yet."""
+        county = self.storage.county(tenant)
+        lineage = county.views.lineage(unit_id, moment)
+        if lineage["predecessors"] or lineage["successors"]:
+            return False
+        unit = county.ledger.unit(unit_id)
+        return unit.cease_reason in (None, "dissolution")
 
     def build(self, county_release: CountyRelease) -> None:
         """Bring one county up to one release (the releases in order)."""

@@ -69,14 +69,15 @@ def test_a_version_1_change_reads_as_version_3() -> None:
 
 def test_a_county_of_schema_3_is_brought_up_to_date(storage: Storage) -> None:
     """Start-up adds what version 4 added to the tables of a county made before it:
-    the lineage's group flag and the change's source."""
+    the lineage's group flag and counties, and the change's source."""
     code = county_code()
     storage.onboard_tenant(code, "测试县", "3303")
     county = storage.county(code)
     names = {"sqlite": ("lineage", "changes"), "postgres": (f"t{code}_lineage", f"t{code}_changes")}
     lineage, changes = names["postgres" if isinstance(storage, PostgresStorage) else "sqlite"]
     with county.views.datastore.transaction(commit=True) as curs:
-        curs.execute(f"ALTER TABLE {lineage} DROP COLUMN grp")
+        for column in ("grp", "predecessor_tenant", "successor_tenant"):
+            curs.execute(f"ALTER TABLE {lineage} DROP COLUMN {column}")
         curs.execute(f"ALTER TABLE {changes} DROP COLUMN source")
     storage.directory.record_schema_version(3)
     storage.close()

@@ -46,7 +46,7 @@ def test_counties_recoded_ended_and_new(store_url: str, city: tuple[Path, str]) 
     assert built.exit_code == 0, built.output
     assert f"{prefix}01 甲县 goes on as {prefix}05 甲区" in built.output
     assert f"{prefix}02 ends on 2017-10-31" in built.output
-    assert "2017 counties: ended 1, new 1, recoded 1" in built.output
+    assert "2017 counties: ended 1, new 1, recoded 1, units crossing 10" in built.output
     assert "does not match" not in built.output
 
     checked = run(store_url, folder, "releases", "check", "--all")
@@ -94,6 +94,25 @@ def test_counties_recoded_ended_and_new(store_url: str, city: tuple[Path, str]) 
         assert {u["name"] for u in created} == {"东湖镇", "东湖村委会"}
         assert operator.ok(operator.get(f"/v1/tenants/{prefix}04/units",
                                         as_of="2017-10-30"), 200)["items"] == []
+
+        # A town that moved between counties: each side's lineage names the other's.
+        moved = {u["name"]: u for u in operator.ok(operator.get(
+            f"/v1/tenants/{prefix}05/units", as_of="2017-10-31", limit=1000), 200)["items"]}
+        came = operator.ok(operator.get(
+            f"/v1/tenants/{prefix}05/units/{moved['南岸镇']['id']}/lineage"), 200)
+        [before] = came["predecessors"]
+        assert (before["tenant"], before["name"], before["change_type"]) == \
+            (f"{prefix}02", "南岸镇", "crossing")
+        went = operator.ok(operator.get(
+            f"/v1/tenants/{prefix}02/units/{before['unit_id']}/lineage",
+            as_of="2017-10-31"), 200)
+        assert [(s["tenant"], s["unit_id"]) for s in went["successors"]] == \
+            [(f"{prefix}05", moved["南岸镇"]["id"])]
+        auditor_key = storage.directory.issue_key(role="auditor", label="t",
+                                                  tenant_code=f"{prefix}02")[1]
+        auditor = Client(operator.http, auditor_key, f"{prefix}02")
+        replay = auditor.ok(auditor.post("audit/replays", {"as_of": "2017-10-31"}), 200)
+        assert replay["matches"] is True, replay["differences"]
 
         # The operator's province figures: units per release and what disappeared.
         figures = operator.ok(operator.get("/v1/provinces/65/reports/villages"), 200)["items"]

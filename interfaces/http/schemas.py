@@ -309,6 +309,9 @@ class LineageEntry(Schema):
     lineage = fields.String(validate=validate.OneOf(["exact", "group"]), metadata={
         "description": "group: the change (a consolidation known from a release) cannot say "
                        "which predecessor went into which successor"})
+    tenant = fields.String(allow_none=True, metadata={
+        "description": "the county the unit lives in, when it is another county's "
+                       "(GET /v1/tenants/{tenant}/units/{unit_id}); null: this county"})
 
 
 class LineageOut(Schema):
