@@ -96,6 +96,14 @@ class Settings:
     # Failed authentications per client address and window (seconds) before 429.
     auth_failures: int = 20
     auth_window: int = 60
+    # Requests per second each key and each client address may make, sustained, and
+    # the burst allowed above that (0: no limit).
+    rate_per_key: float = 50.0
+    rate_per_address: float = 100.0
+    rate_burst: int = 200
+    # Reverse proxies in front of the service whose X-Forwarded-For is believed:
+    # behind nginx every client would otherwise share the proxy's address.
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         if self.event_source is not None and not urlsplit(self.event_source).scheme:
@@ -115,6 +123,10 @@ class Settings:
             event_source=env.get("GRASSROOTS_EVENT_SOURCE") or None,
             auth_failures=int(env.get("GRASSROOTS_AUTH_FAILURES", "20")),
             auth_window=int(env.get("GRASSROOTS_AUTH_WINDOW", "60")),
+            rate_per_key=float(env.get("GRASSROOTS_RATE_PER_KEY", "50")),
+            rate_per_address=float(env.get("GRASSROOTS_RATE_PER_ADDRESS", "100")),
+            rate_burst=int(env.get("GRASSROOTS_RATE_BURST", "200")),
+            trusted_proxies=int(env.get("GRASSROOTS_TRUSTED_PROXIES", "0")),
         )
 
 

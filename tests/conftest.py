@@ -60,7 +60,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def storage(store_url: str) -> Iterator[Storage]:
-    store = open_storage(Settings(database_url=store_url, operator_key=OPERATOR_KEY))
+    # Rate limits have tests of their own; here a test's requests come as fast as it can.
+    store = open_storage(Settings(database_url=store_url, operator_key=OPERATOR_KEY,
+                                  rate_per_key=0, rate_per_address=0))
     store.create_tables()
     yield store
     store.close()

@@ -67,3 +67,47 @@ def test_readiness_says_only_ready_or_not() -> None:
     text = answer.get_data(as_text=True)
     for secret in ("127.0.0.1", "grassroots", "nowhere", "connection", ":9"):
         assert secret not in text, text
+
+
+def test_a_key_past_its_rate_is_answered_429(storage: Storage, county: Client) -> None:
+    app = _app(storage, rate_per_key=2, rate_per_address=0, rate_burst=3)
+    office = _as(app, "203.0.113.20", county.key, county.code)
+    answers = [office.get("units").status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = office.get("units")
+    assert refused.mimetype == "application/problem+json"
+    assert refused.headers["Retry-After"] == "1"
+    # Another key of the county is not slowed by this one; the first recovers.
+    other = office.ok(_as(app, "203.0.113.21", OPERATOR_KEY).post(
+        f"/v1/tenants/{county.code}/keys", {"role": "viewer"}))["key"]
+    assert _as(app, "203.0.113.20", other, county.code).get("units").status_code == 200
+    time.sleep(0.6)
+    assert office.get("units").status_code == 200
+
+
+def test_an_address_past_its_rate_is_answered_429(storage: Storage) -> None:
+    app = _app(storage, rate_per_key=0, rate_per_address=1, rate_burst=2)
+    busy = _as(app, "203.0.113.30", OPERATOR_KEY)
+    assert [busy.get("/v1/tenants").status_code for _ in range(3)] == [200, 200, 429]
+    # Without a key too: the address is counted before the key is looked at.
+    assert _as(app, "203.0.113.30", "gl_guess").get("/v1/tenants").status_code == 429
+    assert _as(app, "198.51.100.30", OPERATOR_KEY).get("/v1/tenants").status_code == 200
+
+
+def test_the_rate_limits_are_configured_by_the_environment() -> None:
+    settings = Settings.from_env({"GRASSROOTS_RATE_PER_KEY": "5", "GRASSROOTS_RATE_PER_ADDRESS":
+                                  "7.5", "GRASSROOTS_RATE_BURST": "9"})
+    assert (settings.rate_per_key, settings.rate_per_address, settings.rate_burst) == (5, 7.5, 9)
+    defaults = Settings.from_env({})
+    assert (defaults.rate_per_key, defaults.rate_per_address, defaults.rate_burst) == \
+        (50, 100, 200)
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_rate(storage: Storage) -> None:
+    app = _app(storage, rate_per_key=0, rate_per_address=1, rate_burst=1, trusted_proxies=1)
+    proxy = _as(app, "10.0.0.2", OPERATOR_KEY)
+    first = {"X-Forwarded-For": "203.0.113.40"}
+    assert proxy.http.get("/v1/tenants", headers=proxy.headers(first)).status_code == 200
+    assert proxy.http.get("/v1/tenants", headers=proxy.headers(first)).status_code == 429
+    second = {"X-Forwarded-For": "203.0.113.41"}
+    assert proxy.http.get("/v1/tenants", headers=proxy.headers(second)).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_smorest import Api
 
 from infra.storage import Settings, Storage, open_storage
@@ -44,6 +45,8 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     if create_tables:
         app.config["STORAGE"].create_tables()
     api = ProblemApi(app)

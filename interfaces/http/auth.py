@@ -54,6 +54,7 @@ def principal() -> Principal:
     if "principal" in g:
         return g.principal
     limits.refuse_failing_address()
+    limits.admit_address()
     token = _bearer()
     if token is None:
         raise limits.unauthorized("send Authorization: Bearer <key>")
@@ -65,6 +66,7 @@ def principal() -> Principal:
     record = directory.key(token)
     if record is None or record.revoked:
         raise limits.unauthorized("unknown or revoked key")
+    limits.admit_key(record.key_id)
     g.principal = Principal(
         actor=f"key:{record.key_id}",
         role=record.role,
