@@ -47,11 +47,16 @@ DDL = [
     # A county that ended (abolished, merged into a neighbour) and where it went.
     """CREATE TABLE IF NOT EXISTS {endings} (
         tenant {text} PRIMARY KEY, ended_on {date} NOT NULL, successor {text})""",
+    # The explorer's sign-ins: a key exchanged for a cookie. Hashes only, as for keys;
+    # the CSRF token is not a secret from its own page, so it is kept as it is.
+    """CREATE TABLE IF NOT EXISTS {sessions} (
+        session_hash {text} PRIMARY KEY, key_id {text} NOT NULL, csrf_token {text} NOT NULL,
+        expires_at {ts} NOT NULL)""",
 ]
 NAMES = {"tenants": "platform_tenants", "keys": "platform_keys",
          "idempotency": "platform_idempotency", "schema": "platform_schema",
          "deployment": "platform_deployment", "county_codes": "platform_county_codes",
-         "endings": "platform_endings"}
+         "endings": "platform_endings", "sessions": "platform_sessions"}
 
 
 class TenantExists(Exception):
@@ -77,6 +82,12 @@ class Claim:
     status: int | None
     body: str | None
     owner: str | None
+
+
+@dataclass(frozen=True)
+class Session:
+    key: KeyRecord
+    csrf_token: str
 
 
 def hash_key(secret: str) -> str:
@@ -271,9 +282,10 @@ class TenantDirectory:
             "WHERE key_hash = %s",
             (hash_key(secret),),
         )
-        if not rows:
-            return None
-        row = rows[0]
+        return self._key_record(rows[0]) if rows else None
+
+    @staticmethod
+    def _key_record(row: dict[str, Any]) -> KeyRecord:
         return KeyRecord(
             key_id=row["key_id"], tenant_code=row["tenant_code"], city_code=row["city_code"],
             role=row["role"], label=row["label"], revoked=row["revoked_at"] is not None,
@@ -296,6 +308,35 @@ class TenantDirectory:
                 (_now(), key_id),
             )
             return True
+
+    # -- Sessions (the explorer's cookie) -------------------------------------
+
+    def open_session(self, key_id: str, lifetime: timedelta) -> tuple[str, str]:
+        """A new session of the key: its token (for the cookie) and its CSRF token."""
+        token, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = _now()
+        with self.datastore.transaction(commit=True) as curs:
+            # Sign-ins are few: clearing the expired ones here keeps the table small.
+            curs.execute(self.sql("DELETE FROM {sessions} WHERE expires_at <= %s"), (now,))
+            curs.execute(
+                self.sql("INSERT INTO {sessions} (session_hash, key_id, csrf_token, expires_at) "
+                         "VALUES (%s, %s, %s, %s)"),
+                (hash_key(token), key_id, csrf_token, now + lifetime),
+            )
+        return token, csrf_token
+
+    def session(self, token: str) -> Session | None:
+        """The live session of that token with its key (revoked or not), or None."""
+        rows = self._select(
+            "SELECT k.key_id, k.tenant_code, k.city_code, k.role, k.label, k.revoked_at, "
+            "s.csrf_token FROM {sessions} s JOIN {keys} k ON k.key_id = s.key_id "
+            "WHERE s.session_hash = %s AND s.expires_at > %s",
+            (hash_key(token), _now()),
+        )
+        return Session(self._key_record(rows[0]), rows[0]["csrf_token"]) if rows else None
+
+    def close_session(self, token: str) -> None:
+        self._execute("DELETE FROM {sessions} WHERE session_hash = %s", (hash_key(token),))
 
     # -- Idempotency ---------------------------------------------------------
 

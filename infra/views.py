@@ -591,12 +591,14 @@ class StructureViewsSQL:
             federation["members"].append(member)
 
     def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
-        """(id, kind, name, parent_id) of every unit active on the date, lean and
-        fast: ids come back as text, ready for JSON; in no particular order."""
+        """(id, kind, name, parent_id, code, federation_id) of every unit active on
+        the date, lean and fast: ids come back as text, ready for JSON; in no
+        particular order."""
         with self._reading(tuples=True) as curs:
             curs.execute(
                 self._sql(
-                    "SELECT CAST(unit_id AS TEXT), kind, name, CAST(parent_id AS TEXT) "
+                    "SELECT CAST(unit_id AS TEXT), kind, name, CAST(parent_id AS TEXT), code, "
+                    "CAST(federation_id AS TEXT) "
                     f"FROM {{units}} WHERE {CURRENT} AND status = 'active'"
                 ),
                 moment.params(),

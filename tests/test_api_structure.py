@@ -72,6 +72,9 @@ def test_conversion_federation_join_and_leave(county: Client) -> None:
     tree = county.ok(county.get("tree", as_of="2013-06-01"), 200)
     names = sorted(child["name"] for child in tree["units"][0]["children"])
     assert names == ["丁村", "丙村", "乙丙联居", "乙村", "甲社区"]
+    federated = {child["name"] for child in tree["units"][0]["children"]
+                 if child["federation_id"] == federation}
+    assert federated == {"乙村", "丙村", "丁村"}
     assert [s["unit_id"] for s in county.ok(county.get(f"units/{a}/lineage"), 200)["successors"]] == [
         converted["created_unit_ids"][0]
     ]

@@ -45,6 +45,10 @@ def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
         for part in ("areas", "streets", "villages"):
             assert f"infra/release_data/cn-divisions-{year}-{part}.csv.gz" in shipped
     assert {"infra/release_data/LICENSE.txt", "infra/release_data/manifest.json"} <= shipped
+    # And the explorer's page, served from the package as it is.
+    with zipfile.ZipFile(wheel) as archive:
+        assets = {name for name in archive.namelist() if name.startswith("interfaces/web/static/")}
+    assert {f"interfaces/web/static/{name}" for name in ("index.html", "app.js", "style.css")} <= assets
 
 
 def test_serve_runs_on_the_embedded_store_with_nothing_configured(tmp_path: Path) -> None:

@@ -11,8 +11,9 @@ from flask_smorest import Api
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
     audit, auth, bodies, changes, events, idempotency, logs, norms, operations, people, posts,
-    problems, releases, reports, tenants, units,
+    problems, releases, reports, session, tenants, units,
 )
+from interfaces import web
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -64,6 +65,8 @@ def create_app(
     problems.install(app)
     idempotency.install(app)
     operations.install(app)
+    session.install(app)
+    web.install(app)
     # Long-lived objects built at start-up need no more collection, and a tree
     # answer allocates thousands of short-lived dicts: fewer, later young-generation
     # collections keep the collector's pauses off the read path's tail latency.

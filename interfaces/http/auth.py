@@ -3,6 +3,11 @@ audit; ``integrator`` = the event feed only; ``city`` = a city's aggregate repor
 
 401 for no or a bad key, 404 for another county's resources (a key never learns
 whether another county exists), 403 for a role too weak.
+
+The explorer's session cookie (``interfaces.http.session``) counts as the key it
+was exchanged for; a write with it must also carry the session's CSRF token in
+``X-CSRF-Token``, which a page of another site cannot read. A bearer key wins
+over a cookie: programs are unaffected.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request
 
-from infra.directory import TenantDirectory
+from infra.directory import KeyRecord, TenantDirectory
 from infra.storage import COUNTY_CODE
 from interfaces.http import limits
 from interfaces.http.problems import Problem
@@ -50,6 +55,28 @@ def _bearer() -> str | None:
     return token.strip()
 
 
+SESSION_COOKIE = "gl_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _from_session(token: str) -> Principal:
+    session = current_app.config["STORAGE"].directory.session(token)
+    if session is None or session.key.revoked:
+        raise limits.unauthorized("the session has ended; sign in again")
+    limits.admit_key(session.key.key_id)
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(
+            request.headers.get(CSRF_HEADER, "").encode(), session.csrf_token.encode()):
+        raise Problem(403, "Forbidden", f"a write with the session cookie needs {CSRF_HEADER}")
+    g.principal = key_principal(session.key)
+    return g.principal
+
+
+def key_principal(record: KeyRecord) -> Principal:
+    return Principal(actor=f"key:{record.key_id}", role=record.role,
+                     tenant_code=record.tenant_code, city_code=record.city_code)
+
+
 def principal() -> Principal:
     if "principal" in g:
         return g.principal
@@ -57,6 +84,9 @@ def principal() -> Principal:
     limits.admit_address()
     token = _bearer()
     if token is None:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            return _from_session(cookie)
         raise limits.unauthorized("send Authorization: Bearer <key>")
     operator_key = current_app.config["SETTINGS"].operator_key
     if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
@@ -67,12 +97,7 @@ def principal() -> Principal:
     if record is None or record.revoked:
         raise limits.unauthorized("unknown or revoked key")
     limits.admit_key(record.key_id)
-    g.principal = Principal(
-        actor=f"key:{record.key_id}",
-        role=record.role,
-        tenant_code=record.tenant_code,
-        city_code=record.city_code,
-    )
+    g.principal = key_principal(record)
     return g.principal
 
 

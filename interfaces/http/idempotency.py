@@ -21,6 +21,7 @@ from flask import Flask, Response, current_app, g, request
 from application import attempts
 from domain.rules import NotFound
 from infra.directory import TenantDirectory
+from interfaces.http.auth import SESSION_COOKIE
 from interfaces.http.context import county
 from interfaces.http.problems import PROBLEM, Problem, problem_response
 
@@ -58,7 +59,8 @@ def install(app: Flask) -> None:
         if not 1 <= len(key) <= 200:
             raise Problem(400, "Bad Request", f"{HEADER} must be 1–200 characters")
         # The credential is part of the scope: a key never replays another's answer.
-        credential = hashlib.sha256(request.headers.get("Authorization", "").encode()).hexdigest()
+        credential = hashlib.sha256((request.headers.get("Authorization")
+                                     or request.cookies.get(SESSION_COOKIE, "")).encode()).hexdigest()
         scope = f"{request.path}|{credential}"
         digest = hashlib.sha256(request.get_data()).hexdigest()
         deadline = time.monotonic() + WAIT_SECONDS

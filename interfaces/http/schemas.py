@@ -274,6 +274,8 @@ class TreeNode(Schema):
     id = fields.UUID()
     kind = fields.String()
     name = fields.String()
+    code = fields.String(allow_none=True)
+    federation_id = fields.UUID(allow_none=True, metadata={"description": "a village's 联居 on the date"})
     children = fields.List(fields.Nested(lambda: TreeNode()))
 
 

@@ -223,10 +223,11 @@ class Tree(MethodView):
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
         when = moment(args)
         rows = sorted(fresh(code).views.tree_rows(when), key=itemgetter(2))  # by name
-        nodes = {row[0]: {"id": row[0], "kind": row[1], "name": row[2], "children": []}
+        nodes = {row[0]: {"id": row[0], "kind": row[1], "name": row[2], "code": row[4],
+                          "federation_id": row[5], "children": []}
                  for row in rows}
         roots = []
-        for unit_id, _kind, _name, parent in rows:
+        for unit_id, _kind, _name, parent, *_ in rows:
             holder = nodes.get(parent)
             (holder["children"] if holder else roots).append(nodes[unit_id])
         body = {"as_of": when.as_of, "known_at": when.known_at, "units": roots}
