@@ -265,7 +265,8 @@ class Context:
     def onboard(self, code: str, name: str, city_code: str) -> str:
         """Onboard a county through the API (POST /v1/tenants); its admin key."""
         operator = Client(self.base_url(), OPERATOR_KEY)
-        created = operator.post("/v1/tenants", {"code": code, "name": name, "city_code": city_code})
+        created = operator.post("/v1/tenants", {"code": code, "name": name, "city_code": city_code,
+                                                "unlisted": True})
         operator.close()
         return created["admin_key"]
 

@@ -91,6 +91,12 @@ class PostgresDialect(Dialect):
     def identifier(self, name: str) -> Any:
         return Identifier(name)
 
+    def column_names(self, curs: Any, table: str) -> set[str]:
+        curs.execute("SELECT column_name FROM information_schema.columns "
+                     "WHERE table_schema = current_schema() AND table_name = %s", (table,))
+        return {row[0] if isinstance(row, tuple) else row["column_name"]
+                for row in curs.fetchall()}
+
     @contextmanager
     def batched(self, curs: Any) -> Iterator[None]:
         # Pipeline mode: the writes of a command's rows cost one round trip, not one each.

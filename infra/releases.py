@@ -67,6 +67,11 @@ class ReleaseFiles:
         return sorted({year for year, kind in self.paths if kind == "areas"
                        if (year, "streets") in self.paths and (year, "villages") in self.paths})
 
+    def listed_counties(self) -> set[str]:
+        """Every county code some release lists (a few end in 00: 东莞市 441900 has
+        its towns directly under it)."""
+        return {code for year in self.years() for code in self.counties(year)}
+
     def counts(self, year: int) -> dict[str, int]:
         """Counties, towns and village-level units: the manifest's, or counted."""
         manifest = self.folder / "manifest.json"

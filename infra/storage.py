@@ -71,8 +71,8 @@ def require_county_code(code: str) -> str:
 
 
 def require_possible_county(code: str) -> str:
-    """A code a county can have: under a province, and not a city's or a province's
-    own (…00); checked when a county is onboarded."""
+    """A code a county can have that no release lists: under a province, and not a
+    city's or a province's own (…00)."""
     require_county_code(code)
     if code[:2] not in PROVINCES or code.endswith("00"):
         raise NotACounty(f"{code} cannot be a county's code: it must begin with a province's "
@@ -262,12 +262,11 @@ class Storage(ABC):
         """The platform's own tables, and what a newer release added to the counties'
         tables; idempotent, run at start-up and by the CLI."""
         self.directory.create_tables()
-        version = self.directory.schema_version()
-        if version < COUNTY_SCHEMA:
+        if self.directory.schema_version() < COUNTY_SCHEMA:
             for code in self.directory.tenant_codes():
                 county = self._build(code, create=True)
                 county.views.create_table()
-                county.views.migrate(version)
+                county.views.migrate()
                 self._forget(county)
             self.directory.record_schema_version(COUNTY_SCHEMA)
 
@@ -278,13 +277,21 @@ class Storage(ABC):
         self._remember(code, county)
         return county
 
-    def onboard_tenant(self, code: str, name: str, city_code: str) -> tuple[str, str]:
+    def onboard_tenant(self, code: str, name: str, city_code: str, *,
+                       unlisted: bool = False) -> tuple[str, str]:
         """Register a county, create its storage and issue its first admin key.
 
-        Raises ``TenantExists`` when the county is already onboarded, ``NotACounty``
-        for a code no county can have.
+        A code that no division release lists is taken only when the caller says
+        the county is ``unlisted`` (and it is a code a county can have). Raises
+        ``TenantExists`` when the county is already onboarded, ``NotACounty`` for a
+        code refused.
         """
-        self.directory.add_tenant(require_possible_county(code), name, city_code)
+        if require_county_code(code) not in self.releases.listed_counties():
+            require_possible_county(code)
+            if not unlisted:
+                raise NotACounty(f"{code} is in no division release (2016–2023); onboard it "
+                                 "as an unlisted county if it is one")
+        self.directory.add_tenant(code, name, city_code)
         try:
             self.onboard(code)
         except BaseException:

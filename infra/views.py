@@ -115,13 +115,11 @@ KEYS = {
     "person_keys": "PRIMARY KEY (person_id)",
     "reconciliations": "PRIMARY KEY (proposal_id)",
 }
-# What a newer release changes in tables a county already has, by schema version.
-MIGRATIONS = {
-    4: ["ALTER TABLE {lineage} ADD COLUMN grp %(int)s",
-        "ALTER TABLE {changes} ADD COLUMN source %(text)s",
-        "ALTER TABLE {lineage} ADD COLUMN predecessor_tenant %(text)s",
-        "ALTER TABLE {lineage} ADD COLUMN successor_tenant %(text)s"],
-}
+# Columns a newer release added to tables a county may already have: (table, column).
+ADDED_COLUMNS = [
+    ("lineage", "grp"), ("changes", "source"),
+    ("lineage", "predecessor_tenant"), ("lineage", "successor_tenant"),
+]
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
 INDEX_DDL = [
@@ -143,6 +141,7 @@ INDEX_DDL = [
 ]
 
 TABLES = tuple(COLUMNS)
+COLUMNS_BY_TABLE = {table: dict(columns) for table, columns in COLUMNS.items()}
 INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
@@ -189,6 +188,9 @@ class Dialect:
     types: dict[str, str]
 
     def statement(self, template: str, names: dict[str, str]) -> Any:
+        raise NotImplementedError
+
+    def column_names(self, curs: Any, table: str) -> set[str]:
         raise NotImplementedError
 
     @contextmanager
@@ -253,13 +255,14 @@ class StructureViewsSQL:
         ]
         return [self._sql(statement) for statement in (*tables, *INDEX_DDL)]
 
-    def migrate(self, from_version: int) -> None:
-        """Bring tables made under an older schema version up to this one."""
+    def migrate(self) -> None:
+        """Add the columns a newer release brought to tables made before it (each
+        looked for first: a county onboarded since has them already)."""
         with self._writing() as curs:
-            for version, statements in sorted(MIGRATIONS.items()):
-                if version > from_version:
-                    for statement in statements:
-                        curs.execute(self._sql(statement % self.dialect.types))
+            for table, column in ADDED_COLUMNS:
+                if column not in self.dialect.column_names(curs, self._names[table]):
+                    kind = self.dialect.types[COLUMNS_BY_TABLE[table][column]]
+                    curs.execute(self._sql(f"ALTER TABLE {{{table}}} ADD COLUMN {column} {kind}"))
 
     # -- Connections (per dialect) -------------------------------------------
 

@@ -85,11 +85,13 @@ def tenants() -> None:
 @click.argument("code")
 @click.argument("name")
 @click.argument("city_code")
+@click.option("--unlisted", is_flag=True,
+              help="The county is in no division release (2016–2023): onboard it anyway.")
 @with_appcontext
-def tenants_create(code: str, name: str, city_code: str) -> None:
+def tenants_create(code: str, name: str, city_code: str, unlisted: bool) -> None:
     """Onboard county CODE (6 digits) of city CITY_CODE (4 digits); prints its admin key."""
     try:
-        _key_id, secret = _storage().onboard_tenant(code, name, city_code)
+        _key_id, secret = _storage().onboard_tenant(code, name, city_code, unlisted=unlisted)
     except TenantExists:
         raise click.ClickException(f"county {code} is already onboarded") from None
     except ValueError as error:

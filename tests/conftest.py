@@ -142,7 +142,8 @@ def operator(app: Any) -> Client:
 def county(operator: Client) -> Client:
     """A freshly onboarded county, seen through its admin key."""
     code = county_code()
-    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "测试县", "city_code": "3303"}))
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "测试县",
+                                                        "city_code": "3303", "unlisted": True}))
     return Client(operator.http, created["admin_key"], code)
 
 
@@ -164,7 +165,8 @@ def service_env(**settings: str) -> dict[str, str]:
 
 def create_tenant(env: dict[str, str], code: str) -> str:
     """Onboard a county from the command line; its admin key."""
-    created = subprocess.run([str(BIN / "grassroots"), "tenants", "create", code, "瑞安市", "3303"],
+    created = subprocess.run([str(BIN / "grassroots"), "tenants", "create", code, "瑞安市", "3303",
+                              "--unlisted"],
                              env=env, capture_output=True, text=True, check=True)
     return created.stdout.strip().splitlines()[-1]
 

@@ -58,7 +58,7 @@ def office(release_storage: Storage, settings: Settings,
     app = create_app(settings, release_storage, create_tables=False)
     operator = Client(app.test_client(), OPERATOR_KEY, "")
     created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "测试市",
-                                                        "city_code": "3303"}))
+                                                        "city_code": "3303", "unlisted": True}))
     result = cli(settings, "import-divisions", "--county", code, "--release", "2018", "--quiet")
     assert result.exit_code == 0, result.output
     assert "imported 23 units" in result.output

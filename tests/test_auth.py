@@ -47,7 +47,7 @@ def issue(county: Client, role: str, label: str | None = None) -> dict[str, Any]
 
 def onboard(operator: Client, name: str = "测试县") -> Client:
     code = county_code()
-    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": name, "city_code": "3303"}))
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": name, "city_code": "3303", "unlisted": True}))
     return Client(operator.http, created["admin_key"], code)
 
 
@@ -91,7 +91,7 @@ def raw_rows(storage: Any, table: str) -> list[list[Any]]:
 # -- 401 -------------------------------------------------------------------------
 
 
-NEW_TENANT = {"code": "330399", "name": "县", "city_code": "3303"}
+NEW_TENANT = {"code": "330399", "name": "县", "city_code": "3303", "unlisted": True}
 NO_KEY = [
     ("get", "units", None), ("get", "tree", None), ("get", "policy", None), ("post", "units", TOWN),
     ("post", "keys", {"role": "admin"}), ("patch", "policy", {"plans_required": False}),
@@ -302,7 +302,7 @@ def test_an_issued_key_works_with_its_role(county: Client) -> None:
 
 def test_the_operator_onboards_and_lists_tenants(operator: Client) -> None:
     code = county_code()
-    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "瑞安市", "city_code": "3303"}))
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "瑞安市", "city_code": "3303", "unlisted": True}))
     assert (created["code"], created["name"], created["city_code"]) == (code, "瑞安市", "3303")
     assert created["admin_key"]
     listed = [t for page in all_tenants(operator, 1000) for t in page]
@@ -314,14 +314,14 @@ def test_only_the_operator_manages_tenants(county: Client, operator: Client, rol
     caller = with_key(county, county.key if role == "admin" else issue(county, role)["key"])
     code = county_code()
     assert_problem(caller.get("/v1/tenants"), 403)
-    assert_problem(caller.post("/v1/tenants", {"code": code, "name": "县", "city_code": "3303"}), 403)
+    assert_problem(caller.post("/v1/tenants", {"code": code, "name": "县", "city_code": "3303", "unlisted": True}), 403)
     assert_problem(caller.post("/v1/cities/3303/keys", {"label": "市"}), 403)
     assert operator.get(f"/v1/tenants/{code}/policy").status_code == 404  # not onboarded
 
 
 def test_a_duplicate_tenant_code_is_409(county: Client, operator: Client) -> None:
     before = snapshot(county)
-    response = operator.post("/v1/tenants", {"code": county.code, "name": "冒名县", "city_code": "3304"})
+    response = operator.post("/v1/tenants", {"code": county.code, "name": "冒名县", "city_code": "3304", "unlisted": True})
     assert_problem(response, 409)
     listed = [t for page in all_tenants(operator, 1000) for t in page if t["code"] == county.code]
     assert listed == [{"code": county.code, "name": "测试县", "city_code": "3303"}]
@@ -373,7 +373,7 @@ def test_idempotency_records_do_not_keep_keys_in_clear(county: Client, operator:
     """A retried key request must not leave the key it issued readable in the database."""
     key = county.ok(county.post("keys", {"role": "viewer"}, headers={"Idempotency-Key": f"key-{uuid.uuid4()}"}))
     tenant = operator.ok(operator.post(
-        "/v1/tenants", {"code": county_code(), "name": "县", "city_code": "3303"},
+        "/v1/tenants", {"code": county_code(), "name": "县", "city_code": "3303", "unlisted": True},
         headers={"Idempotency-Key": f"tenant-{uuid.uuid4()}"},
     ))
     text = "\n".join(repr(row) for row in raw_rows(storage, "platform_idempotency"))

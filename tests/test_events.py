@@ -116,7 +116,7 @@ def test_the_source_is_the_configured_base_and_ids_differ_between_deployments(
             operator = Client(create_app(place.settings, place, create_tables=False).test_client(),
                               OPERATOR_KEY, "")
             created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "县",
-                                                                "city_code": "3303"}))
+                                                                "city_code": "3303", "unlisted": True}))
             admin = Client(operator.http, created["admin_key"], code)
             admin.unit("town", "镇")
             seen.append(feed(admin)["items"])

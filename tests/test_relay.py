@@ -125,7 +125,7 @@ def test_a_killed_relay_resumes_and_jetstream_has_every_event_once_in_order(
     codes = [county_code(), county_code()]
     towns = {}
     for code in codes:
-        storage.onboard_tenant(code, "县", "3303")
+        storage.onboard_tenant(code, "县", "3303", unlisted=True)
         towns[code] = storage.county(code).ledger.establish_unit(
             kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
             effective_date=date(2010, 1, 1), actor="test").id
@@ -177,7 +177,7 @@ def test_two_deployments_relay_the_same_county_into_one_stream_without_losing_ev
     code = county_code()
     for storage in stores:
         storage.create_tables()
-        storage.onboard_tenant(code, "县", "3303")
+        storage.onboard_tenant(code, "县", "3303", unlisted=True)
         town = storage.county(code).ledger.establish_unit(
             kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
             effective_date=date(2010, 1, 1), actor="test").id

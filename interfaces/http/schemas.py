@@ -74,6 +74,9 @@ class AuthoritySchema(Strict):
 
 
 class TenantIn(Strict):
+    unlisted = fields.Boolean(load_default=False, metadata={
+        "description": "a county that no division release lists (2016–2023): onboarded "
+                       "only when this says so"})
     code = fields.String(required=True, validate=[validate.Length(equal=6), DIGITS])
     name = _stripped_name(required=True)
     city_code = fields.String(required=True, validate=[validate.Length(equal=4), DIGITS])

@@ -31,7 +31,8 @@ class Tenants(MethodView):
         """Onboard a county: create its storage and its first admin key (shown once)."""
         require_operator()
         try:
-            _key_id, secret = storage().onboard_tenant(data["code"], data["name"], data["city_code"])
+            _key_id, secret = storage().onboard_tenant(
+                data["code"], data["name"], data["city_code"], unlisted=data["unlisted"])
         except TenantExists:
             raise Problem(409, "Conflict", f"county {data['code']} is already onboarded") from None
         except NotACounty as refusal:
