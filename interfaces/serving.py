@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -65,6 +66,37 @@ def on_exit(_server: Any) -> None:
     """Remove the metrics folder made for this run (a configured one is left)."""
     for folder in _made_for_this_run:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def honest_connections(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """The WSGI application, closing the connection after an answer that left some of
+    the request's body unread (a 413, a 401 or 404 sent before reading it).
+
+    gunicorn drains at most 64 KiB of an unread body before it reuses a connection,
+    and closes it when there is more, after it has already answered
+    ``Connection: keep-alive``: the client's next request there is never answered.
+    It ignores a ``Connection`` header from the application, so the answer is
+    marked on gunicorn's own response object, before its headers are written.
+    """
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            gunicorn_response = getattr(start_response, "__self__", None)
+            if gunicorn_response is not None and _body_unread(environ["wsgi.input"]):
+                gunicorn_response.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return serve
+
+
+def _body_unread(body: Any) -> bool:
+    """Whether gunicorn's request body still has bytes the application did not read."""
+    reader = getattr(body, "reader", None)
+    if getattr(reader, "length", 0):  # a Content-Length body not read to its end
+        return True
+    return getattr(reader, "parser", None) is not None  # a chunked body not read to its end
 
 
 def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[str, Any]:
