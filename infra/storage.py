@@ -96,6 +96,9 @@ class Settings:
     # Failed authentications per client address and window (seconds) before 429.
     auth_failures: int = 20
     auth_window: int = 60
+    # Reverse proxies in front of the service (nginx: 1), whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; 0: the peer's address is the client's.
+    proxies: int = 0
 
     def __post_init__(self) -> None:
         if self.event_source is not None and not urlsplit(self.event_source).scheme:
@@ -115,6 +118,7 @@ class Settings:
             event_source=env.get("GRASSROOTS_EVENT_SOURCE") or None,
             auth_failures=int(env.get("GRASSROOTS_AUTH_FAILURES", "20")),
             auth_window=int(env.get("GRASSROOTS_AUTH_WINDOW", "60")),
+            proxies=int(env.get("GRASSROOTS_PROXIES", "0")),
         )
 
 

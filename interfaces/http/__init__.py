@@ -6,6 +6,7 @@ import gc
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
@@ -44,6 +45,11 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if settings.proxies:
+        # Behind nginx every peer is the proxy: the client's address (what failed
+        # authentication is counted against) is the one the proxy says.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,  # type: ignore[method-assign]
+                                x_proto=settings.proxies)
     if create_tables:
         app.config["STORAGE"].create_tables()
     api = ProblemApi(app)
