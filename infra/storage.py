@@ -99,6 +99,9 @@ class Settings:
     # Reverse proxies in front of the service (nginx: 1), whose X-Forwarded-For and
     # X-Forwarded-Proto are believed; 0: the peer's address is the client's.
     proxies: int = 0
+    # The longest a request waits for PostgreSQL (a pooled connection, a lock)
+    # before it is answered 503.
+    storage_timeout: float = 2.0
 
     def __post_init__(self) -> None:
         if self.event_source is not None and not urlsplit(self.event_source).scheme:
@@ -119,6 +122,7 @@ class Settings:
             auth_failures=int(env.get("GRASSROOTS_AUTH_FAILURES", "20")),
             auth_window=int(env.get("GRASSROOTS_AUTH_WINDOW", "60")),
             proxies=int(env.get("GRASSROOTS_PROXIES", "0")),
+            storage_timeout=float(env.get("GRASSROOTS_STORAGE_TIMEOUT", "2")),
         )
 
 
@@ -332,7 +336,8 @@ class PostgresStorage(Storage):
         assert settings.database_url
         self.key = f"{settings.database_url}#{id(self)}"
         self.datastore = open_datastore(
-            settings.database_url, pool_size=settings.pool_size, key=self.key
+            settings.database_url, pool_size=settings.pool_size,
+            timeout=settings.storage_timeout, key=self.key,
         )
         super().__init__(settings, Wakeups(settings.database_url))
 
