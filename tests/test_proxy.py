@@ -8,6 +8,7 @@ a temporary folder for nginx's files), in front of the real service.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import resource
 import shutil
@@ -136,3 +137,36 @@ def test_the_service_sees_each_client_address_behind_the_proxy(deployed: tuple[i
     assert guesses == [401, 401, 401, 429]
     assert _get(port, f"/v1/tenants/{COUNTY}/units", key, source="127.0.0.3")[0] == 200
 
+
+
+def test_nginx_answers_what_it_refuses_itself_with_problem_json(deployed: tuple[int, str]) -> None:
+    port, _ = deployed
+    refusals = {
+        413: b"POST /v1/tenants HTTP/1.1\r\nHost: ledger\r\nContent-Length: 2000000\r\n\r\n",
+        414: b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: ledger\r\n\r\n",
+        431: b"GET / HTTP/1.1\r\nHost: ledger\r\nX-Big: " + b"b" * 20_000 + b"\r\n\r\n",
+        400: b"GET / HTTP/1.1\r\nHost: ledger\r\nHost: again\r\n\r\n",
+    }
+    for status, request in refusals.items():
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(request)
+            received = b""
+            while b"}" not in received and (chunk := sock.recv(65536)):
+                received += chunk
+        head, _, body = received.partition(b"\r\n\r\n")
+        assert head.startswith(f"HTTP/1.1 {status}".encode()), (status, head)
+        assert b"content-type: application/problem+json" in head.lower(), (status, head)
+        problem = json.loads(body[body.index(b"{"):body.rindex(b"}") + 1])
+        assert problem["status"] == status and problem["title"], problem
+
+
+def test_a_service_that_is_down_is_a_problem_json_502(tmp_path: Path) -> None:
+    with nginx(tmp_path, free_port()) as port:  # nothing listens there
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/healthz")
+        answer = connection.getresponse()
+        problem = json.loads(answer.read())
+        connection.close()
+    assert answer.status == 502
+    assert answer.getheader("Content-Type") == "application/problem+json"
+    assert problem["status"] == 502 and problem["title"] == "Bad Gateway"
