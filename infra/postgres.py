@@ -7,12 +7,14 @@ query that forgets a filter still cannot reach another county's rows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from eventsourcing.persistence import InfrastructureFactory
+import psycopg
+from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresApplicationRecorder,
@@ -22,6 +24,7 @@ from eventsourcing.postgres import (
 )
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
+from psycopg_pool import PoolTimeout
 
 from infra.views import COLUMNS, INDEXES, TABLES, Dialect, StructureViewsSQL
 
@@ -31,21 +34,65 @@ PROJECTION_LOCK = 4771
 # Datastores of this process, by key, for the factories of the county applications.
 _DATASTORES: dict[str, PostgresDatastore] = {}
 
+# The longest one statement may run: the largest writes (a county's whole history
+# rewritten into its views) take a few seconds; under gunicorn's 60 s worker
+# timeout and the 30 s lease of an idempotency claim (decision 10).
+STATEMENT_SECONDS = 15
 
-def open_datastore(url: str, *, pool_size: int, key: str) -> PostgresDatastore:
+
+class StorageUnavailable(PersistenceError):
+    """No connection could be had within the storage timeout. Not an
+    ``OperationalError``, which the library's recorders retry ten times: a request
+    waits for the storage once, then is answered 503."""
+
+
+class BoundedDatastore(PostgresDatastore):
+    """The library's datastore, where no request waits for PostgreSQL longer than
+    the storage timeout (``GRASSROOTS_STORAGE_TIMEOUT``)."""
+
+    def after_connect_func(self) -> Any:
+        configure = super().after_connect_func()
+
+        def after_connect(conn: psycopg.Connection[Any]) -> None:
+            configure(conn)
+            conn.execute(SQL("SET statement_timeout = {}").format(STATEMENT_SECONDS * 1000))
+
+        return after_connect
+
+    @contextmanager
+    def get_connection(self) -> Iterator[Any]:
+        try:
+            with super().get_connection() as conn:
+                try:
+                    yield conn
+                except psycopg.OperationalError:
+                    if conn.broken:
+                        # The server went away: so did the pool's idle connections.
+                        # Dropped now, the library's retry waits for a new one
+                        # instead of trying each dead one in turn.
+                        self.pool.check()
+                    raise
+        except OperationalError as error:
+            if isinstance(error.__cause__, PoolTimeout):
+                raise StorageUnavailable("no storage connection within the storage timeout") from error
+            raise
+
+
+def open_datastore(url: str, *, pool_size: int, timeout: float, key: str) -> PostgresDatastore:
     parts = urlparse(url)
-    datastore = PostgresDatastore(
+    datastore = BoundedDatastore(
         dbname=parts.path.lstrip("/") or "postgres",
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 5432,
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password or ""),
-        # Checkout waits: short, because the library retries a failed checkout.
-        connect_timeout=2.0,
+        # How long a request waits for a connection from the pool.
+        connect_timeout=timeout,
         idle_in_transaction_session_timeout=5,
         pool_size=pool_size,
         max_overflow=0,
-        lock_timeout=5,
+        # Whole seconds: the library writes it as SET LOCAL lock_timeout = 'Ns'.
+        lock_timeout=max(1, math.ceil(timeout)),
     )
     _DATASTORES[key] = datastore
     return datastore

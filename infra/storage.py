@@ -101,9 +101,12 @@ class Settings:
     rate_per_key: float = 50.0
     rate_per_address: float = 100.0
     rate_burst: int = 200
-    # Reverse proxies in front of the service whose X-Forwarded-For is believed:
-    # behind nginx every client would otherwise share the proxy's address.
-    trusted_proxies: int = 0
+    # Reverse proxies in front of the service (nginx: 1), whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed; 0: the peer's address is the client's.
+    proxies: int = 0
+    # The longest a request waits for PostgreSQL (a pooled connection, a lock)
+    # before it is answered 503.
+    storage_timeout: float = 2.0
 
     def __post_init__(self) -> None:
         if self.event_source is not None and not urlsplit(self.event_source).scheme:
@@ -126,7 +129,8 @@ class Settings:
             rate_per_key=float(env.get("GRASSROOTS_RATE_PER_KEY", "50")),
             rate_per_address=float(env.get("GRASSROOTS_RATE_PER_ADDRESS", "100")),
             rate_burst=int(env.get("GRASSROOTS_RATE_BURST", "200")),
-            trusted_proxies=int(env.get("GRASSROOTS_TRUSTED_PROXIES", "0")),
+            proxies=int(env.get("GRASSROOTS_PROXIES", "0")),
+            storage_timeout=float(env.get("GRASSROOTS_STORAGE_TIMEOUT", "2")),
         )
 
 
@@ -359,7 +363,8 @@ class PostgresStorage(Storage):
         assert settings.database_url
         self.key = f"{settings.database_url}#{id(self)}"
         self.datastore = open_datastore(
-            settings.database_url, pool_size=settings.pool_size, key=self.key
+            settings.database_url, pool_size=settings.pool_size,
+            timeout=settings.storage_timeout, key=self.key,
         )
         super().__init__(settings, Wakeups(settings.database_url))
 

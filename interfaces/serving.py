@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -56,6 +58,22 @@ def on_starting(_server: Any) -> None:
         storage.close()
 
 
+def post_worker_init(_worker: Any) -> None:
+    """SIGTERM, before gunicorn's graceful stop: open event streams end now, cleanly
+    (a last comment, the chunked body closed), instead of holding the worker until
+    it is killed mid-chunk after the graceful timeout."""
+    from interfaces.http.events import STOPPING  # the worker's app, after the fork
+
+    graceful_stop = signal.getsignal(signal.SIGTERM)
+
+    def stop(signum: int, frame: Any) -> None:
+        STOPPING.set()
+        graceful_stop(signum, frame)  # type: ignore[operator]
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests are not disturbed
+
+
 def child_exit(_server: Any, worker: Any) -> None:
     """A worker is gone: its live gauges (pool usage) no longer count."""
     multiprocess.mark_process_dead(worker.pid)
@@ -65,6 +83,37 @@ def on_exit(_server: Any) -> None:
     """Remove the metrics folder made for this run (a configured one is left)."""
     for folder in _made_for_this_run:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def honest_connections(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    """The WSGI application, closing the connection after an answer that left some of
+    the request's body unread (a 413, a 401 or 404 sent before reading it).
+
+    gunicorn drains at most 64 KiB of an unread body before it reuses a connection,
+    and closes it when there is more, after it has already answered
+    ``Connection: keep-alive``: the client's next request there is never answered.
+    It ignores a ``Connection`` header from the application, so the answer is
+    marked on gunicorn's own response object, before its headers are written.
+    """
+
+    def serve(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            gunicorn_response = getattr(start_response, "__self__", None)
+            if gunicorn_response is not None and _body_unread(environ["wsgi.input"]):
+                gunicorn_response.force_close()
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return serve
+
+
+def _body_unread(body: Any) -> bool:
+    """Whether gunicorn's request body still has bytes the application did not read."""
+    reader = getattr(body, "reader", None)
+    if getattr(reader, "length", 0):  # a Content-Length body not read to its end
+        return True
+    return getattr(reader, "parser", None) is not None  # a chunked body not read to its end
 
 
 def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[str, Any]:
@@ -77,7 +126,10 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
         "threads": int(os.environ.get("GRASSROOTS_THREADS", "4")),
         "keepalive": 5,
         "timeout": 60,
-        "graceful_timeout": 20,
+        # Streams end within a second of SIGTERM and kept-alive connections within
+        # two (gunicorn's linger): the service stops within 5 s, a stuck request
+        # included.
+        "graceful_timeout": 4,
         # JSON lines on stderr; the access lines are the API's own (interfaces.http.logs).
         "accesslog": None,
         "errorlog": "-",
@@ -85,6 +137,7 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
             access=os.environ.get("GRASSROOTS_ACCESS_LOG", "on").lower() != "off"),
         "preload_app": False,
         "on_starting": on_starting,
+        "post_worker_init": post_worker_init,
         "child_exit": child_exit,
         "on_exit": on_exit,
         "wsgi_app": "interfaces.wsgi:app",

@@ -104,7 +104,7 @@ def test_the_rate_limits_are_configured_by_the_environment() -> None:
 
 
 def test_behind_a_trusted_proxy_each_client_has_its_own_rate(storage: Storage) -> None:
-    app = _app(storage, rate_per_key=0, rate_per_address=1, rate_burst=1, trusted_proxies=1)
+    app = _app(storage, rate_per_key=0, rate_per_address=1, rate_burst=1, proxies=1)
     proxy = _as(app, "10.0.0.2", OPERATOR_KEY)
     first = {"X-Forwarded-For": "203.0.113.40"}
     assert proxy.http.get("/v1/tenants", headers=proxy.headers(first)).status_code == 200

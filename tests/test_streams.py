@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import http.client
+import signal
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +60,30 @@ def test_more_listeners_than_workers_leave_the_api_answering(server: tuple[int, 
         assert any(line.startswith(b"event: ") for line in lines + [answer.fp.readline()])
     for connection, _ in streams:
         connection.close()
+
+
+def test_sigterm_ends_open_streams_cleanly_and_stops_within_5_s(tmp_path: Path) -> None:
+    env = service_env(GRASSROOTS_DATABASE_URL=f"sqlite:///{tmp_path / 'var'}",
+                      GRASSROOTS_WORKERS="2", GRASSROOTS_THREADS="4")
+    key = create_tenant(env, COUNTY)
+    with gunicorn(env) as service:
+        port = int(env["GRASSROOTS_PORT"])
+        listener = socket.create_connection(("127.0.0.1", port), timeout=10)
+        listener.sendall(f"GET /v1/tenants/{COUNTY}/events/stream HTTP/1.1\r\nHost: ledger\r\n"
+                         f"Authorization: Bearer {key}\r\n\r\n".encode())
+        received = b""
+        while b": stream open" not in received:
+            received += listener.recv(65536)
+        signalled = time.monotonic()
+        service.send_signal(signal.SIGTERM)
+        while chunk := listener.recv(65536):
+            received += chunk
+        listener.close()
+        service.wait(timeout=10)
+        stopped_after = time.monotonic() - signalled
+    print(f"\nstopped {stopped_after:.2f} s after SIGTERM with a stream open")
+    assert b"transfer-encoding: chunked" in received.lower()
+    # The last event block is a comment that says why, and the chunked body is closed.
+    assert received.endswith(b"\r\n0\r\n\r\n"), received[-200:]
+    assert b": server stopping" in received.rsplit(b"\r\n0\r\n\r\n", 1)[0][-100:]
+    assert stopped_after < 5.0

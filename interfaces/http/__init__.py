@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
@@ -46,8 +46,11 @@ def create_app(
         OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    if settings.proxies:
+        # Behind nginx every peer is the proxy: the client's address (what failed
+        # authentication and the rate limits are counted against) is the one it says.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies,  # type: ignore[method-assign]
+                                x_proto=settings.proxies)
     if create_tables:
         app.config["STORAGE"].create_tables()
     api = ProblemApi(app)

@@ -33,6 +33,11 @@ blp = Blueprint("events", __name__, url_prefix="/v1/tenants/<code>",
 KEEP_ALIVE_SECONDS = 5.0  # also how soon a stream notices its client left
 STREAM_PAGE = 100
 
+# Set when this process is asked to stop (``interfaces.serving``): open streams end
+# with a last comment and long polls answer what they have, within a wait (1 s),
+# so that the stop does not wait for listeners that would never leave.
+STOPPING = threading.Event()
+
 
 def cloud_event(place: Storage, code: str, event: FeedEvent) -> dict[str, Any]:
     """The event as CloudEvents 1.0 JSON. The id names the deployment, so ``(source, id)``
@@ -80,7 +85,7 @@ class Events(MethodView):
         while True:
             events = read_feed(ledger, args["after"], args["limit"], types)
             remaining = deadline - time.monotonic()
-            if events or remaining <= 0:
+            if events or remaining <= 0 or STOPPING.is_set():
                 break
             storage().wakeups.wait(code, remaining)
         body = {
@@ -138,7 +143,7 @@ class Stream(MethodView):
             try:
                 yield b": stream open\n\n"
                 quiet_since = time.monotonic()
-                while True:
+                while not STOPPING.is_set():
                     events = read_feed(ledger, position, STREAM_PAGE, types)
                     for event in events:
                         yield _sse(place, code, event)
@@ -150,6 +155,7 @@ class Stream(MethodView):
                         yield b": keep-alive\n\n"
                         quiet_since = time.monotonic()
                     wakeups.wait(code, KEEP_ALIVE_SECONDS)
+                yield b": server stopping; reconnect with Last-Event-ID\n\n"
             finally:
                 slots.release()
 

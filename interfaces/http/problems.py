@@ -13,11 +13,15 @@ from werkzeug.exceptions import HTTPException
 
 from domain.rulebook import RULES
 from domain.rules import Conflict, DomainError, NotFound, RuleRefused
+from infra.postgres import StorageUnavailable
 from interfaces.http.logs import request_id
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+# When a client should try again after the storage failed: PostgreSQL restarting
+# takes a few seconds, and the pool reconnects within a second of it.
+RETRY_UNAVAILABLE_SECONDS = 2
 
 
 class Problem(Exception):
@@ -106,9 +110,12 @@ def install(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     @app.errorhandler(PoolTimeout)
+    @app.errorhandler(StorageUnavailable)
     def _unavailable(error: Exception) -> Response:
         log.warning("storage unavailable: %s", error)
-        return problem_response(503, "Service Unavailable", "storage unavailable; retry")
+        response = problem_response(503, "Service Unavailable", "storage unavailable; retry")
+        response.headers["Retry-After"] = str(RETRY_UNAVAILABLE_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def _crash(error: Exception) -> Response:
