@@ -32,7 +32,7 @@ def releases_folder(tmp_path: Path) -> tuple[Path, str]:
 
 @pytest.fixture
 def settings(store_url: str, releases_folder: tuple[Path, str]) -> Settings:
-    return Settings(database_url=store_url, operator_key=OPERATOR_KEY,
+    return Settings(database_url=store_url, operator_key=OPERATOR_KEY, rate_per_address=0,
                     releases_folder=str(releases_folder[0]))
 
 

@@ -57,7 +57,7 @@ def test_counties_recoded_ended_and_new(store_url: str, city: tuple[Path, str]) 
     assert again.exit_code == 0 and "6 county releases already applied" in again.output
     assert "ends" not in again.output and "goes on" not in again.output
 
-    settings = Settings(database_url=store_url, operator_key=OPERATOR_KEY,
+    settings = Settings(database_url=store_url, operator_key=OPERATOR_KEY, rate_per_address=0,
                         releases_folder=str(folder))
     storage = open_storage(settings)
     try:
