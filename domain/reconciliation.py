@@ -172,6 +172,12 @@ class _Pool:
     def by_code(self) -> dict[str, Held]:
         return {h.code: h for h in self.held.values() if h.code is not None}
 
+    def same_codes(self) -> list[tuple[Held, Row]]:
+        """The units and rows that share a code; each pair has a code of its own, so
+        taking one pair leaves the others in the pool."""
+        held = self.by_code()
+        return [(held[code], row) for code, row in list(self.rows.items()) if code in held]
+
     def pairs_by_stem(self) -> list[tuple[Held, Row]]:
         """Units and rows of one stem, paired where each side has exactly one."""
         held: dict[str, list[Held]] = defaultdict(list)
@@ -205,20 +211,17 @@ class _Matcher:
 
     def _match_towns(self) -> None:
         pool = _Pool({t.unit_id: t for t in self.towns}, {r.code: r for r in self.release.towns})
-        for row in list(pool.rows.values()):
-            held = pool.by_code().get(row.code)
-            if held is not None and held.stem == row.stem:
+        for held, row in pool.same_codes():
+            if held.stem == row.stem:
                 self._same_town(pool, held, row, "the same code and stem", 1.0)
         for held, row in pool.pairs_by_stem():
             self._same_town(pool, held, row, f"{held.name} is listed as {row.name} "
                                              f"under the new code {row.code}", 0.9)
         self._towns_by_villages(pool)
-        for row in list(pool.rows.values()):
-            held = pool.by_code().get(row.code)
-            if held is not None:
-                score = likeness(held.stem, row.stem)
-                self._same_town(pool, held, row, f"code {row.code} is now named {row.name}",
-                                0.5 + 0.4 * score)
+        for held, row in pool.same_codes():
+            score = likeness(held.stem, row.stem)
+            self._same_town(pool, held, row, f"code {row.code} is now named {row.name}",
+                            0.5 + 0.4 * score)
         for held in list(pool.held.values()):
             target = self._where_villages_went(held)
             pool.take([held], [])
@@ -301,9 +304,8 @@ class _Matcher:
         pool = _Pool({v.unit_id: v for v in self.villages},
                      {r.code: r for r in self.release.villages})
         self._apply_mapping(pool)
-        for row in list(pool.rows.values()):
-            held = pool.by_code().get(row.code)
-            if held is not None and held.stem == row.stem:
+        for held, row in pool.same_codes():
+            if held.stem == row.stem:
                 self._same_village(pool, held, row, "the same code and stem", 1.0)
         for held, row in pool.pairs_by_stem():
             town = self._expected_town(held)
@@ -331,10 +333,7 @@ class _Matcher:
         the town is consolidated around it (then the code was reused)."""
         gone = Counter(self._expected_town(h) for h in pool.held.values())
         new = Counter(r.town_code for r in pool.rows.values())
-        for row in list(pool.rows.values()):
-            held = pool.by_code().get(row.code)
-            if held is None:
-                continue
+        for held, row in pool.same_codes():
             score = likeness(held.stem, row.stem)
             busy = gone[row.town_code] > 1 and new[row.town_code] > 1
             if score == 0 and busy:
