@@ -45,6 +45,9 @@ def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
         for part in ("areas", "streets", "villages"):
             assert f"infra/release_data/cn-divisions-{year}-{part}.csv.gz" in shipped
     assert {"infra/release_data/LICENSE.txt", "infra/release_data/manifest.json"} <= shipped
+    with zipfile.ZipFile(wheel) as archive:  # /docs works offline from the installed package
+        assert {"interfaces/http/swagger_ui/swagger-ui-bundle.js",
+                "interfaces/http/swagger_ui/LICENSE"} <= set(archive.namelist())
 
 
 def test_serve_runs_on_the_embedded_store_with_nothing_configured(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
-    audit, auth, bodies, changes, events, idempotency, logs, norms, operations, people, posts,
+    audit, auth, bodies, changes, docs, events, idempotency, logs, norms, operations, people, posts,
     problems, releases, reports, tenants, units,
 )
 
@@ -46,11 +46,14 @@ def create_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS,
+        # Swagger UI would send the document to an online validator for its badge.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if create_tables:
         app.config["STORAGE"].create_tables()
+    app.register_blueprint(docs.blp)
     api = ProblemApi(app)
     problems.document(api.spec)
     api.spec.components.security_scheme(
