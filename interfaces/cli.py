@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -45,7 +45,7 @@ from interfaces.serving import Server, gunicorn_settings
 ACTOR = "cli"
 
 
-def _create_app():  # noqa: ANN202 - FlaskGroup's factory
+def _create_app():  # noqa: ANN202 - ScriptInfo's factory
     from interfaces.http import create_app
 
     app = create_app()
@@ -54,14 +54,19 @@ def _create_app():  # noqa: ANN202 - FlaskGroup's factory
     return app
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
-def main() -> None:
+@click.group()
+@click.version_option(package_name="grassroots-ledger", prog_name="grassroots")
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Grassroots Ledger: the history of each county's grassroots structure.
 
     Storage is chosen by GRASSROOTS_DATABASE_URL (postgresql://… or sqlite:///folder;
     unset: SQLite under ./var).
     """
+    # A plain group, not Flask's (its --app, --env-file, --debug and the app's own
+    # commands are not ours): ``with_appcontext`` builds the app on first use, so
+    # ``serve`` and ``--help`` open no storage.
+    ctx.obj = ScriptInfo(create_app=_create_app, set_debug_flag=False, load_dotenv_defaults=False)
 
 
 def _storage() -> Storage:
@@ -115,8 +120,8 @@ def keys() -> None:
 @keys.command("create")
 @click.argument("code")
 @click.option("--role", type=click.Choice(["admin", "editor", "viewer", "auditor", "integrator"]),
-              required=True)
-@click.option("--label", default=None)
+              required=True, help="What the key may do (API.md, Auth).")
+@click.option("--label", default=None, help="A note saying whose the key is.")
 @with_appcontext
 def keys_create(code: str, role: str, label: str | None) -> None:
     """Issue a key for county CODE; prints the key (shown once)."""
@@ -418,11 +423,13 @@ def audit_keygen(path: Path) -> None:
 @click.argument("code")
 @click.option("--digest", "digest_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A digest printed earlier: check that today's history extends it unchanged.")
+@QUIET
 @with_appcontext
-def audit_verify(code: str, digest_file: Path | None) -> None:
+def audit_verify(code: str, digest_file: Path | None, quiet: bool) -> None:
     """Verify county CODE's hash chain (and that it extends an earlier digest)."""
     place = _storage().county(code)
-    with Progress(TextColumn("verifying {task.fields[code]}"), transient=True) as progress:
+    with Progress(TextColumn("verifying {task.fields[code]}"), transient=True,
+                  disable=quiet or not sys.stderr.isatty(), console=Console(stderr=True)) as progress:
         progress.add_task("verify", code=code, total=None)
         result = place.verify_chain()
     click.echo(json.dumps(asdict(result)))
@@ -454,13 +461,15 @@ def audit_digest(code: str) -> None:
 @click.argument("code")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Effective date (default: today in Asia/Shanghai).")
+@QUIET
 @with_appcontext
-def audit_replay(code: str, as_of: datetime | None) -> None:
+def audit_replay(code: str, as_of: datetime | None, quiet: bool) -> None:
     """Rebuild county CODE from its events alone and compare every read view with it."""
     place = _storage().county(code)
     moment = Moment(as_of.date() if as_of else today_in_china(), datetime.now(timezone.utc))
     with Progress(TextColumn("replaying {task.fields[code]}"), BarColumn(), MofNCompleteColumn(),
-                  transient=True) as progress:
+                  transient=True, disable=quiet or not sys.stderr.isatty(),
+                  console=Console(stderr=True)) as progress:
         task = progress.add_task("replay", code=code, total=place.ledger.recorder.max_notification_id())
         report = place.audit_replay(moment, on_page=lambda n: progress.advance(task, n))
     click.echo(json.dumps({"events_replayed": report.events_replayed,
@@ -477,7 +486,8 @@ def relay() -> None:
 
 
 @relay.command("nats")
-@click.option("--url", default="nats://127.0.0.1:4222", show_default=True, envvar="GRASSROOTS_NATS_URL")
+@click.option("--url", default="nats://127.0.0.1:4222", show_default=True, envvar="GRASSROOTS_NATS_URL",
+              help="The NATS server (or GRASSROOTS_NATS_URL).")
 @click.option("--stream", default="GRASSROOTS", show_default=True, help="JetStream stream name.")
 @click.option("--prefix", default="grassroots", show_default=True,
               help="Subjects are <prefix>.<county>.<event type>.")

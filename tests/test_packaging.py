@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
@@ -10,10 +12,14 @@ import time
 import urllib.request
 import zipfile
 from fnmatch import fnmatch
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import yaml
-from conftest import free_port
+from conftest import county_code, create_tenant, free_port, service_env
+
+from interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -25,12 +31,40 @@ def test_the_dockerfile_passes_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_cli_lists_the_administrative_commands() -> None:
+def test_the_cli_lists_the_administrative_commands_and_only_them() -> None:
     result = subprocess.run([str(BIN / "grassroots"), "--help"], capture_output=True,
                             text=True, check=True)
-    for command in ("serve", "tenants", "keys", "import-divisions", "reconcile", "releases",
-                    "history"):
-        assert command in result.stdout
+    commands = result.stdout.split("Commands:")[1]
+    assert sorted(line.split()[0] for line in commands.strip().splitlines()) == [
+        "audit", "history", "import-divisions", "keys", "reconcile", "relay", "releases",
+        "serve", "tenants"]
+    for flasks in ("--env-file", "--app", "--debug", "openapi"):
+        assert flasks not in result.stdout
+    version = subprocess.run([str(BIN / "grassroots"), "--version"], capture_output=True,
+                             text=True, check=True)
+    assert version.stdout.split()[-1] == importlib.metadata.version("grassroots-ledger")
+
+
+def test_every_option_of_the_cli_says_what_it_does() -> None:
+    def undocumented(command: click.Command, path: str) -> Iterator[str]:
+        for parameter in command.params:
+            if isinstance(parameter, click.Option) and not parameter.help:
+                yield f"{path} {parameter.opts[0]}"
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from undocumented(sub, f"{path} {name}")
+
+    assert list(undocumented(main, "grassroots")) == []
+
+
+def test_progress_bars_stay_off_a_pipe(tmp_path: Path) -> None:
+    env = service_env(GRASSROOTS_DATABASE_URL=f"sqlite:///{tmp_path / 'var'}")
+    code = county_code()
+    create_tenant(env, code)
+    verified = subprocess.run([str(BIN / "grassroots"), "audit", "verify", code], env=env,
+                              capture_output=True, text=True, check=True)
+    assert verified.stderr == ""
+    assert json.loads(verified.stdout)["ok"] is True
 
 
 def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
@@ -45,10 +79,13 @@ def test_the_wheel_ships_the_releases(tmp_path: Path) -> None:
         for part in ("areas", "streets", "villages"):
             assert f"infra/release_data/cn-divisions-{year}-{part}.csv.gz" in shipped
     assert {"infra/release_data/LICENSE.txt", "infra/release_data/manifest.json"} <= shipped
-    # And the explorer's page, served from the package as it is.
+    # And the explorer's page and Swagger UI (/docs offline), served from the package.
     with zipfile.ZipFile(wheel) as archive:
-        assets = {name for name in archive.namelist() if name.startswith("interfaces/web/static/")}
-    assert {f"interfaces/web/static/{name}" for name in ("index.html", "app.js", "style.css")} <= assets
+        names = set(archive.namelist())
+    assert {f"interfaces/web/static/{name}" for name in ("index.html", "app.js", "style.css")} \
+        <= names
+    assert {"interfaces/http/swagger_ui/swagger-ui-bundle.js",
+            "interfaces/http/swagger_ui/LICENSE"} <= names
 
 
 def test_serve_runs_on_the_embedded_store_with_nothing_configured(tmp_path: Path) -> None:

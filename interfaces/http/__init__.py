@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gc
 
-from flask import Flask
+from flask import Flask, Response
 from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import (
-    audit, auth, bodies, changes, events, idempotency, logs, norms, operations, people, posts,
-    problems, releases, reports, session, tenants, units,
+    audit, auth, bodies, changes, docs, events, idempotency, logs, norms, operations, people,
+    posts, problems, releases, reports, session, tenants, units,
 )
 from interfaces import web
 
@@ -19,10 +20,14 @@ MAX_BODY_BYTES = 1024 * 1024
 
 
 class ProblemApi(Api):
-    """flask-smorest, with its error handler replaced by problem+json (see problems)."""
+    """flask-smorest, its errors answered and documented as problem+json (see problems):
+    each operation lists the statuses it can answer, so there is no catch-all default."""
 
-    def _register_error_handlers(self) -> None:
-        """Errors are answered by ``problems.install``."""
+    ERROR_SCHEMA = problems.ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return problems.http_problem(error)
 
 
 def create_app(
@@ -39,11 +44,13 @@ def create_app(
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         API_TITLE="Grassroots Ledger",
         API_VERSION="1",
-        OPENAPI_VERSION="3.0.3",
+        OPENAPI_VERSION="3.1.0",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL=docs.ASSETS,
+        # Swagger UI would send the document to an online validator for its badge.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     if settings.proxies:
@@ -53,13 +60,15 @@ def create_app(
                                 x_proto=settings.proxies)
     if create_tables:
         app.config["STORAGE"].create_tables()
+    app.register_blueprint(docs.blp)
     api = ProblemApi(app)
+    problems.document(api.spec)
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "a county's or the operator's key"}
     )
     api.spec.options["security"] = [{"bearer": []}]
     for blueprint in (tenants.blp, units.blp, changes.blp, bodies.blp, people.blp, posts.blp,
-                      norms.blp, reports.blp, releases.blp, events.blp, audit.blp):
+                      norms.blp, reports.blp, releases.blp, events.blp, audit.blp, operations.blp):
         api.register_blueprint(blueprint)
     # Order matters: a request id first, authenticate, then read the body, then claim
     # an idempotency key.

@@ -9,6 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from interfaces.http import schemas
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, answers
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, moment
 
@@ -18,6 +19,7 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/tenants/<code>/audit",
 
 @blp.route("/verify")
 class Verify(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.VerificationOut)
     def get(self, code: str) -> dict[str, Any]:
         """Recompute the chain of the county's stored events and compare it with the
@@ -29,7 +31,8 @@ class Verify(MethodView):
 
 @blp.route("/replays")
 class Replays(MethodView):
-    @blp.arguments(schemas.ReplayIn)
+    @answers(blp, *COUNTY_WRITE)
+    @blp.arguments(schemas.ReplayIn, required=False)
     @blp.response(200, schemas.ReplayOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Rebuild the state from the events alone and compare it with what the read

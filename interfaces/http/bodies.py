@@ -13,7 +13,7 @@ from flask_smorest import Blueprint
 from domain.bodies import BodyType
 from interfaces.http import schemas
 from interfaces.http.context import moment
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.units import authority, fresh, write
 
 blp = Blueprint(
@@ -27,6 +27,7 @@ ATTRIBUTES = ("department", "assessment_mode", "hall_area", "windows", "unificat
 
 @blp.route("/units/<uuid:unit_id>/bodies")
 class Bodies(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.BodyIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -40,6 +41,7 @@ class Bodies(MethodView):
 
 @blp.route("/bodies/<uuid:body_id>")
 class BodyView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.BodyOut)
     def get(self, args: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class BodyView(MethodView):
 
 @blp.route("/bodies/<uuid:body_id>/abolitions")
 class Abolitions(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.AbolitionIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
@@ -62,6 +65,7 @@ class Abolitions(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/roster")
 class Roster(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.RosterOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:

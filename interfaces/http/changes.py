@@ -13,7 +13,7 @@ from domain.kinds import UnitKind
 from infra.storage import County
 from interfaces.http import schemas
 from interfaces.http.context import decode_cursor, encode_cursor, is_position
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.units import authority, fresh, write
 
 blp = Blueprint(
@@ -56,12 +56,14 @@ def _structural(data: dict[str, Any]) -> Any:
 
 @blp.route("/changes")
 class Changes(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ChangeIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
         """Record a conversion (转), merger (并), federation (联), join or leave: one atomic change."""
         return write(code, _structural(data))
 
+    @answers(blp, *COUNTY_READ, 400)
     @blp.arguments(schemas.ChangeQuery, location="query")
     @blp.response(200, schemas.ChangePage)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -77,6 +79,7 @@ class Changes(MethodView):
 
 @blp.route("/changes/<uuid:change_id>")
 class ChangeView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.ChangeOut)
     def get(self, code: str, change_id: UUID) -> dict[str, Any]:
         """One recorded change."""
@@ -88,6 +91,7 @@ class ChangeView(MethodView):
 
 @blp.route("/changes/<uuid:change_id>/retraction")
 class Retraction(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RetractionIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, change_id: UUID) -> dict[str, Any]:
@@ -99,6 +103,7 @@ class Retraction(MethodView):
 
 @blp.route("/plans")
 class Plans(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PlanIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from infra.storage import Storage
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, storage
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, Problem, answers
 
 blp = Blueprint("events", __name__, url_prefix="/v1/tenants/<code>",
                 description="The county's event feed")
@@ -74,6 +74,7 @@ def _types(raw: str | None) -> list[str]:
 
 @blp.route("/events")
 class Events(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.EventQuery, location="query")
     @blp.response(200, schemas.EventPage)
     def get(self, args: dict[str, Any], code: str) -> Response:
@@ -120,8 +121,11 @@ def _sse(place: Storage, code: str, event: FeedEvent) -> bytes:
 
 @blp.route("/events/stream")
 class Stream(MethodView):
+    @answers(blp, *COUNTY_READ, 400)
     @blp.arguments(schemas.StreamQuery, location="query")
-    @blp.response(200, content_type="text/event-stream")
+    @blp.response(200, {"type": "string", "description": "server-sent events: `id`, `event` "
+                        "(the type) and `data` (the CloudEvent) of each event"},
+                  content_type="text/event-stream")
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The same events pushed as they are recorded (SSE): ``id`` is the position;
         reconnecting with ``Last-Event-ID`` (or ``?after=``) resumes after it; without
@@ -165,6 +169,7 @@ class Stream(MethodView):
 
 @blp.route("/lag")
 class Lag(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.LagOut)
     def get(self, code: str) -> dict[str, int]:
         """How far the county's read views are behind its last event (positions)."""

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from domain.assessment import Item
 from interfaces.http import schemas
 from interfaces.http.context import moment
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.units import authority, fresh, write
 
 YEARS = (1949, 9999)  # the years a catalogue can be adopted for (schemas.CatalogueIn)
@@ -23,6 +23,7 @@ blp = Blueprint("norms", __name__, url_prefix="/v1/tenants/<code>",
 
 @blp.route("/units/<uuid:town_id>/assessment-catalogues")
 class Catalogues(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.CatalogueIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, town_id: UUID) -> dict[str, Any]:
@@ -36,6 +37,7 @@ class Catalogues(MethodView):
 
 @blp.route("/units/<uuid:town_id>/assessment-catalogues/<int:year>")
 class CatalogueView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.CatalogueOut)
     def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> dict[str, Any]:
@@ -50,6 +52,7 @@ class CatalogueView(MethodView):
 
 @blp.route("/arrangements")
 class Arrangements(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ArrangementIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -61,6 +64,7 @@ class Arrangements(MethodView):
 
 @blp.route("/arrangements/<uuid:arrangement_id>/end")
 class ArrangementEnd(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.AbolitionIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, arrangement_id: UUID) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -23,9 +25,9 @@ from prometheus_client import (
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from interfaces.http.context import storage
-from interfaces.http.problems import problem_response
+from interfaces.http.problems import answers, problem_response
 
-blp = Blueprint("operations", __name__)
+blp = Blueprint("operations", __name__, description="Health and metrics, for the platform: no key")
 
 REQUESTS = Counter(
     "grassroots_http_requests", "HTTP requests answered", ["method", "route", "status"]
@@ -41,13 +43,22 @@ POOL = Gauge("grassroots_db_pool_connections",
              ["state"], multiprocess_mode="livesum")
 
 
+class StatusOut(Schema):
+    status = fields.String(required=True)
+
+
 @blp.get("/healthz")
+@blp.doc(security=[])
+@blp.response(200, StatusOut)
 def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
 @blp.get("/readyz")
+@blp.doc(security=[])
+@answers(blp, 503)
+@blp.response(200, StatusOut)
 def readyz() -> Response | dict[str, str]:
     """The storage answers."""
     try:
@@ -60,6 +71,9 @@ def readyz() -> Response | dict[str, str]:
 
 
 @blp.get("/metrics")
+@blp.doc(security=[])
+@blp.response(200, {"type": "string"}, content_type="text/plain",
+              description="Prometheus' text exposition format, version 0.0.4")
 def metrics() -> Response:
     """Prometheus text format, every worker's metrics summed."""
     registry = REGISTRY
@@ -71,8 +85,6 @@ def metrics() -> Response:
 
 
 def install(app: Flask) -> None:
-    app.register_blueprint(blp)
-
     @app.after_request
     def _observe(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"

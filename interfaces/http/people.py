@@ -13,7 +13,7 @@ from domain.people import Person, Rank, Source
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, moment
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.units import fresh
 
 blp = Blueprint("people", __name__, url_prefix="/v1/tenants/<code>",
@@ -27,6 +27,7 @@ def person_json(person: Person) -> dict[str, Any]:
 
 @blp.route("/people")
 class People(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PersonIn)
     @blp.response(201, schemas.PersonOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -39,6 +40,7 @@ class People(MethodView):
 
 @blp.route("/people/<uuid:person_id>")
 class PersonView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.PersonOut)
     def get(self, code: str, person_id: UUID) -> dict[str, Any]:
         """A person: rank and source, and their name until it is erased."""
@@ -47,6 +49,7 @@ class PersonView(MethodView):
             raise Problem(404, "Not Found", f"no person {person_id}")
         return person
 
+    @answers(blp, *COUNTY_READ)
     @blp.response(204)
     def delete(self, code: str, person_id: UUID) -> Response:
         """Erase the person's personal data from every view, history, the feed and
@@ -66,6 +69,7 @@ class PersonView(MethodView):
 
 @blp.route("/people/<uuid:person_id>/posts")
 class PersonPosts(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.PersonPostsOut)
     def get(self, args: dict[str, Any], code: str, person_id: UUID) -> dict[str, Any]:

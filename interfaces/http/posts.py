@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 
 from domain.bodies import Appointment, Role
 from interfaces.http import schemas
+from interfaces.http.problems import COUNTY_WRITE, answers
 from interfaces.http.units import authority, write
 
 blp = Blueprint("posts", __name__, url_prefix="/v1/tenants/<code>",
@@ -23,6 +24,7 @@ def _consent(data: dict[str, Any]) -> dict[str, Any] | None:
 
 @blp.route("/posts")
 class Posts(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -37,6 +39,7 @@ class Posts(MethodView):
 
 @blp.route("/posts/<uuid:post_id>/end")
 class PostEnd(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostEndIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, post_id: UUID) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class PostEnd(MethodView):
 
 @blp.route("/reassignments")
 class Reassignments(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ReassignmentIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from domain.releases import RELEASES
-from interfaces.http.schemas import AuthoritySchema, Day, Lenient, Strict
+from interfaces.http.schemas import AuthoritySchema, Day, Lenient, Pattern, Strict
 
 YEARS = validate.OneOf(sorted(RELEASES), error="one of the shipped releases: {choices}")
 ITEM_TYPES = [
@@ -59,8 +59,8 @@ class ItemPatch(Strict):
 
 
 class MappingLine(Strict):
-    predecessor_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{12}$"))
-    successor_code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{12}$"))
+    predecessor_code = fields.String(required=True, validate=Pattern(r"^[0-9]{12}$"))
+    successor_code = fields.String(required=True, validate=Pattern(r"^[0-9]{12}$"))
 
 
 class ApplyOut(Schema):

@@ -26,7 +26,7 @@ from infra.views import Moment
 from interfaces.http import release_schemas as schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import county, storage
-from interfaces.http.problems import Problem
+from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.reports import city_counties
 from interfaces.http.units import authority, fresh
 
@@ -82,6 +82,7 @@ def _reconciliation(code: str, capability: str) -> Reconciliation:
 
 @blp.route("/releases")
 class Releases(MethodView):
+    @answers(blp, *AUTHENTICATED)
     @blp.response(200, schemas.ReleaseList)
     def get(self) -> dict[str, Any]:
         """The releases shipped with the service: cut-off date, publication, counts."""
@@ -90,6 +91,7 @@ class Releases(MethodView):
 
 @blp.route("/tenants/<code>/reconciliations")
 class Reconciliations(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ReconciliationIn)
     @blp.response(201, schemas.ProposalOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -99,6 +101,7 @@ class Reconciliations(MethodView):
             data["release"], data["effective_date"], authority(data))
         return proposal_dict(proposal)
 
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.ProposalList)
     def get(self, code: str) -> dict[str, Any]:
         """The county's proposals, oldest first."""
@@ -108,6 +111,7 @@ class Reconciliations(MethodView):
 
 @blp.route("/tenants/<code>/reconciliations/<uuid:proposal_id>")
 class ReconciliationView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.ProposalOut)
     def get(self, code: str, proposal_id: UUID) -> dict[str, Any]:
         """One proposal, its items and (once applied) its result."""
@@ -121,6 +125,7 @@ class Mapping(MethodView):
         "application/json": {"schema": {"type": "array", "items": {
             "$ref": "#/components/schemas/MappingLine"}}},
     }})
+    @answers(blp, *COUNTY_WRITE, 415)
     @blp.response(200, schemas.ProposalOut)
     def put(self, code: str, proposal_id: UUID) -> dict[str, Any]:
         """The county's exact predecessor → successor mapping (CSV or JSON): the
@@ -145,6 +150,7 @@ class Mapping(MethodView):
 
 @blp.route("/tenants/<code>/reconciliations/<uuid:proposal_id>/items/<item_id>")
 class ItemView(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ItemPatch)
     @blp.response(200, schemas.ItemOut)
     def patch(self, data: dict[str, Any], code: str, proposal_id: UUID,
@@ -156,6 +162,7 @@ class ItemView(MethodView):
 
 @blp.route("/tenants/<code>/reconciliations/<uuid:proposal_id>/apply")
 class Apply(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.response(201, schemas.ApplyOut)
     @blp.alt_response(200, schema=schemas.ApplyOut, description="applied before: the same result")
     def post(self, code: str, proposal_id: UUID) -> tuple[dict[str, Any], int]:
@@ -169,6 +176,7 @@ class Apply(MethodView):
 
 @blp.route("/tenants/<code>/releases/<int:year>/check")
 class Check(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.CheckOut)
     def get(self, code: str, year: int) -> dict[str, Any]:
         """The ledger as of the release's date against the release, unit by unit
@@ -194,6 +202,7 @@ def _window(args: dict[str, Any]) -> None:
 
 @blp.route("/tenants/<code>/reports/changes")
 class ChangeReport(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.ChangeWindow, location="query")
     @blp.response(200, schemas.ChangeCountsOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -205,6 +214,7 @@ class ChangeReport(MethodView):
 
 @blp.route("/cities/<city_code>/reports/changes")
 class CityChangeReport(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.ChangeWindow, location="query")
     @blp.response(200, schemas.CityChangeCountsOut)
     def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:
@@ -218,6 +228,7 @@ class CityChangeReport(MethodView):
 
 @blp.route("/provinces/<province>/reports/villages")
 class ProvinceVillages(MethodView):
+    @answers(blp, *AUTHENTICATED, 403, 404)
     @blp.response(200, schemas.ProvinceVillagesOut)
     def get(self, province: str) -> dict[str, Any]:
         """For the operator: the province's village-level units on each release's date,

@@ -15,7 +15,7 @@ from infra.storage import County, require_county_code
 from interfaces.http import schemas
 from interfaces.http.auth import require_city
 from interfaces.http.context import moment, storage
-from interfaces.http.problems import Problem
+from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, Problem, answers
 from interfaces.http.tenants import CITY_CODE
 from interfaces.http.units import fresh
 
@@ -36,6 +36,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
 
 @blp.route("/tenants/<code>/reports/coverage")
 class Coverage(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.CoverageOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -46,6 +47,7 @@ class Coverage(MethodView):
 
 @blp.route("/tenants/<code>/reports/staffing")
 class Staffing(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.StaffingOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -56,6 +58,7 @@ class Staffing(MethodView):
 
 @blp.route("/tenants/<code>/reports/arrangements")
 class ArrangementReport(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.ArrangementsOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -66,6 +69,7 @@ class ArrangementReport(MethodView):
 
 @blp.route("/tenants/<code>/reports/compliance")
 class Compliance(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.ComplianceOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -76,6 +80,7 @@ class Compliance(MethodView):
 
 @blp.route("/rules")
 class Rules(MethodView):
+    @answers(blp, *AUTHENTICATED)
     @blp.response(200, schemas.RulesOut)
     def get(self) -> dict[str, Any]:
         """The rule catalogue: H1–H7 and N1–N7 with the clause of the policy text."""
@@ -84,6 +89,7 @@ class Rules(MethodView):
 
 @blp.route("/cities/<city_code>/reports/coverage")
 class CityCoverage(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.CoverageOut)
     def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:

@@ -12,19 +12,29 @@ from domain.bodies import ASSESSMENT_MODES, DESIGN_UNIFICATIONS, BodyType, Role
 from domain.kinds import AREA_TYPES, UnitKind
 from domain.people import Rank, Source
 
+class Pattern(validate.Regexp):
+    """A pattern the whole value must match. Written ``^…$``, the OpenAPI document
+    carries it as clients' (ECMA-262) regular expressions read it; checked with
+    ``fullmatch``, since Python's ``$`` alone would let a trailing newline through."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 NAME = validate.Length(min=1, max=200)
-DIGITS = validate.Regexp(r"^[0-9]+\Z", error="digits only")
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+DIGITS = Pattern(r"^[0-9]+$", error="digits only")
+# A NUL cannot even be stored in PostgreSQL.
+PRINTABLE = Pattern(r"^[^\x00-\x1f\x7f]*$", error="control characters are not allowed")
 
 
 class Text(fields.String):
-    """A string without control characters (a NUL cannot even be stored in PostgreSQL)."""
+    """A string without control characters (and the document says so)."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if CONTROL.search(text):
-            raise ValidationError("control characters are not allowed")
-        return text
+    def __init__(self, *, validate: Any = None, **kwargs: Any):
+        given = [] if validate is None else [validate] if callable(validate) else list(validate)
+        super().__init__(validate=[PRINTABLE, *given], **kwargs)
 
 
 class Day(fields.Date):
@@ -77,7 +87,10 @@ class TenantIn(Strict):
     unlisted = fields.Boolean(load_default=False, metadata={
         "description": "a county that no division release lists (2016–2023): onboarded "
                        "only when this says so"})
-    code = fields.String(required=True, validate=[validate.Length(equal=6), DIGITS])
+    code = fields.String(required=True, validate=[validate.Length(equal=6), DIGITS], metadata={
+        "description": "the county's code: one a division release lists (422 otherwise, "
+                       "unless unlisted; then a province's two digits first, never ending "
+                       "in 00)"})
     name = _stripped_name(required=True)
     city_code = fields.String(required=True, validate=[validate.Length(equal=4), DIGITS])
 

@@ -16,7 +16,7 @@ from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import (
     county, decode_cursor, encode_cursor, moment, storage, today_in_china,
 )
-from interfaces.http.problems import Problem
+from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
 
 CITY_CODE = re.compile(r"^[0-9]{4}$")
 
@@ -25,6 +25,7 @@ blp = Blueprint("tenants", __name__, url_prefix="/v1", description="Counties, ke
 
 @blp.route("/tenants")
 class Tenants(MethodView):
+    @answers(blp, *AUTHENTICATED, 400, 403, 409, 413, 422)
     @blp.arguments(schemas.TenantIn)
     @blp.response(201, schemas.TenantOut)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +41,7 @@ class Tenants(MethodView):
                           errors={"code": [str(refusal)]}) from None
         return {**data, "admin_key": secret}
 
+    @answers(blp, *AUTHENTICATED, 400, 403)
     @blp.arguments(schemas.Page, location="query")
     @blp.response(200, schemas.TenantPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +56,7 @@ class Tenants(MethodView):
 
 @blp.route("/tenants/<code>")
 class TenantView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.TenantDetail)
     def get(self, code: str) -> dict[str, Any]:
         """The county known by this code (any code it has had): its codes and names
@@ -66,6 +69,7 @@ class TenantView(MethodView):
 
 @blp.route("/tenants/<code>/keys")
 class Keys(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.KeyIn)
     @blp.response(201, schemas.KeyOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -78,6 +82,7 @@ class Keys(MethodView):
 
 @blp.route("/tenants/<code>/keys/<key_id>")
 class Key(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.response(204)
     def delete(self, code: str, key_id: str) -> Response:
         """Revoke a key: it is refused from now on."""
@@ -89,6 +94,7 @@ class Key(MethodView):
 
 @blp.route("/tenants/<code>/policy")
 class PolicyView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.PolicyOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -98,6 +104,7 @@ class PolicyView(MethodView):
         return {"as_of": when.as_of,
                 **county(code).ledger.policy().settings_on(when.as_of, when.known_at)}
 
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PolicyPatch)
     @blp.response(200, schemas.PolicyOut)
     def patch(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -111,7 +118,8 @@ class PolicyView(MethodView):
 
 @blp.route("/cities/<city_code>/keys")
 class CityKeys(MethodView):
-    @blp.arguments(schemas.CityKeyIn)
+    @answers(blp, *COUNTY_WRITE)
+    @blp.arguments(schemas.CityKeyIn, required=False)
     @blp.response(201, schemas.KeyOut)
     def post(self, data: dict[str, Any], city_code: str) -> dict[str, Any]:
         """A key that reads one city's aggregate reports and nothing else."""

@@ -24,7 +24,7 @@ from interfaces.http import idempotency, schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
 from interfaces.http.operations import WRITES
-from interfaces.http.problems import Problem
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 
 blp = Blueprint(
     "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
@@ -101,6 +101,7 @@ def unit_json(row: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/units")
 class Units(MethodView):
+    @answers(blp, *COUNTY_READ, 400)
     @blp.arguments(schemas.UnitQuery, location="query")
     @blp.response(200, schemas.UnitPage)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
@@ -124,6 +125,7 @@ class Units(MethodView):
             "next_cursor": encode_cursor("units", str(rows[-1]["unit_id"])) if more else None,
         }
 
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.UnitIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class Units(MethodView):
 
 @blp.route("/units/<uuid:unit_id>")
 class UnitView(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.UnitOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -149,6 +152,7 @@ class UnitView(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/renames")
 class Renames(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RenameIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -159,6 +163,7 @@ class Renames(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/moves")
 class Moves(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.MoveIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -169,6 +174,7 @@ class Moves(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/dissolutions")
 class Dissolutions(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.DissolutionIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -179,6 +185,7 @@ class Dissolutions(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/population")
 class PopulationView(MethodView):
+    @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PopulationIn)
     @blp.response(201, schemas.ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -190,6 +197,7 @@ class PopulationView(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/history")
 class History(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.HistoryOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -203,6 +211,7 @@ class History(MethodView):
 
 @blp.route("/units/<uuid:unit_id>/lineage")
 class Lineage(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.LineageOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
@@ -217,6 +226,7 @@ class Lineage(MethodView):
 
 @blp.route("/tree")
 class Tree(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.Moment, location="query")
     @blp.response(200, schemas.TreeOut)
     def get(self, args: dict[str, Any], code: str) -> Response:
@@ -248,6 +258,7 @@ DIFF_TYPES = {
 
 @blp.route("/diff")
 class Diff(MethodView):
+    @answers(blp, *COUNTY_READ)
     @blp.arguments(schemas.DiffQuery, location="query")
     @blp.response(200, schemas.DiffOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
