@@ -431,10 +431,14 @@ class Unit(Aggregate):
                 [self.established_by],
             )
         if self.ceased_on is not None and day >= self.ceased_on:
+            # A village converted or merged went into a community: H1, as a user reads it.
+            absorbed = self.cease_reason in ("conversion", "merger")
             raise Conflict(
-                "H4",
+                "H1" if absorbed else "H4",
                 f"cannot {what} {self.name_on(day)} on {day}: "
-                f"it ceased on {self.ceased_on} ({self.cease_reason})",
+                + (f"it already belongs to a community ({self.cease_reason} on "
+                   f"{self.ceased_on})" if absorbed
+                   else f"it ceased on {self.ceased_on} ({self.cease_reason})"),
                 [self.ceased_by] if self.ceased_by else [],
             )
 

@@ -695,8 +695,13 @@ def test_merging_a_merged_village_is_409_naming_the_merger(county: Client,
     _town, (a, b, c, _d) = villages
     county.plan("rural_community", [a, b, c])
     first = county.ok(county.post("changes", merger([a, b])))["change_id"]
-    problem = refused(county, "changes", merger([a, c], "2011-07-01"), 409, "H4")
+    problem = refused(county, "changes", merger([a, c], "2011-07-01"), 409, "H1")
     assert first in problem.get("conflicts", []), problem
+    assert "already belongs to a community" in problem["detail"]
+    # A village dissolved is gone, not in a community: H4 still.
+    county.plan("rural_community", [_d, c], "2011-08-01")
+    county.ok(county.post(f"units/{_d}/dissolutions", {"effective_date": "2011-09-01"}))
+    refused(county, "changes", merger([_d, c], "2011-10-01"), 409, "H4")
 
 
 def test_federating_a_federated_village_is_409(county: Client, villages: tuple[str, list[str]]) -> None:
