@@ -357,6 +357,11 @@ class Storage(ABC):
         """The connection pool's state, for the metrics (none: no pool)."""
         return {}
 
+    def cached_counties(self) -> list[County]:
+        """The counties this process holds built (for the metrics: their views' lag)."""
+        with self._lock:
+            return list(self._counties.values())
+
 
 class PostgresStorage(Storage):
     def __init__(self, settings: Settings):

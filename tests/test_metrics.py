@@ -96,10 +96,12 @@ def test_metrics_sum_every_worker_and_never_go_backwards(
             assert _value(samples, "grassroots_http_requests_total", method="GET",
                           route="/v1/tenants/<code>/units/<uuid:unit_id>", status="404") == written
             assert _value(samples, "grassroots_writes_total", type="establishment") == written
+            # The county's views are current after every write: its lag is 0.
+            assert _value(samples, "grassroots_view_lag_events", county=code) == 0
 
     assert content_type.count("charset") == 1, content_type
     assert not [key for key in samples if ("route", "/stale") in key[1]], "the folder was not emptied"
     if configured:
-        assert not list(folder.glob("gauge_livesum_*.db")), "the workers' live gauges stayed"
+        assert not list(folder.glob("gauge_live*_*.db")), "the workers' live gauges stayed"
     if store_url.startswith("postgresql"):
         assert _value(samples, "grassroots_db_pool_connections", state="size") >= WORKERS

@@ -41,6 +41,11 @@ WRITES = Counter("grassroots_writes", "Changes recorded, by change type", ["type
 POOL = Gauge("grassroots_db_pool_connections",
              "PostgreSQL connections: size (open), available (idle), waiting (requests queued)",
              ["state"], multiprocess_mode="livesum")
+# Measured at each scrape by the worker serving it, for the counties it holds: the
+# most recent measurement of a county wins.
+VIEW_LAG = Gauge("grassroots_view_lag_events",
+                 "Events a county's read views are behind its last event", ["county"],
+                 multiprocess_mode="livemostrecent")
 
 
 class StatusOut(Schema):
@@ -76,6 +81,8 @@ def readyz() -> Response | dict[str, str]:
               description="Prometheus' text exposition format, version 0.0.4")
 def metrics() -> Response:
     """Prometheus text format, every worker's metrics summed."""
+    for county in storage().cached_counties():
+        VIEW_LAG.labels(county.code).set(county.lag()["lag"])
     registry = REGISTRY
     if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
         registry = CollectorRegistry()
