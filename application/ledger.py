@@ -8,7 +8,7 @@ writer loses cleanly with a ``Conflict`` and nothing is half-applied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Any, Protocol, TypeVar
@@ -522,9 +522,11 @@ class CountyLedger(Application):
     # -- Baseline import -------------------------------------------------------
 
     def import_baseline(
-        self, units: Sequence[BaselineUnit], effective_date: date, actor: str
+        self, units: Sequence[BaselineUnit], effective_date: date, actor: str,
+        on_unit: Callable[[], None] = lambda: None,
     ) -> Receipt:
-        """Establish a county's baseline (towns before what hangs under them) in one change."""
+        """Establish a county's baseline (towns before what hangs under them) in one
+        change; ``on_unit`` after each unit is made (a progress bar's step)."""
         stamp = self._stamp(effective_date, actor)
         established: dict[UUID, Unit] = {}
         for spec in units:
@@ -542,6 +544,7 @@ class CountyLedger(Application):
                 recorded_at=stamp.recorded_at,
                 unit_id=spec.id,
             )
+            on_unit()
         return self._commit(
             stamp, ChangeType.IMPORT, None, list(established.values()),
             created=list(established),

@@ -229,14 +229,15 @@ def import_divisions(
                                 progress.console.print)
             progress.update(task, description=f"{code} {county_release.name}")
             try:
-                added, present = divisions.import_county(county, county_release, day, ACTOR)
+                added, present = divisions.import_county(
+                    county, county_release, day, ACTOR,
+                    advance=lambda n: progress.advance(task, n))
             except Conflict as error:
                 raise click.ClickException(
                     f"{code}: {error.message} (another import running?)"
                 ) from None
             imported += added
             skipped += present
-            progress.advance(task, added + present)
     click.echo(f"imported {imported} units, {skipped} already present, {len(releases)} counties")
 
 
@@ -374,17 +375,20 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
     years = [y for y in storage.releases.years() if first <= y <= last]
     in_scope = scope(county_codes, city_codes, provinces, everything)
     with _progress(quiet) as progress:
-        builder = HistoryBuilder(storage, ACTOR, progress.console.print)
         task = progress.add_task("history", total=None)
+        builder = HistoryBuilder(storage, ACTOR, progress.console.print,
+                                 advance=lambda n: progress.advance(task, n))
         for year in years:
             counties = [c for code, c in storage.releases.counties(year).items()
                         if in_scope(code, c.city_code)]
-            progress.update(task, total=len(counties), completed=0, description=str(year))
+            units = sum(len(r.towns) + len(r.villages)
+                        for r in storage.releases.select(year, {c.code for c in counties}))
+            progress.update(task, total=units, completed=0, description=str(year))
             try:
                 builder.build_year(
                     year, in_scope, follow_counties=bool(city_codes or provinces or everything),
                     on_county=lambda c, year=year: progress.update(
-                        task, advance=1, description=f"{year} {c.county} {c.name}"))
+                        task, description=f"{year} {c.county} {c.name}"))
             except DomainError as error:
                 raise click.ClickException(f"{year}: {error.message}") from None
     for line in builder.summary():

@@ -8,6 +8,7 @@ county does not hold on that date.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from uuid import UUID, uuid4
 
@@ -16,9 +17,10 @@ from domain.releases import CountyRelease
 from infra.storage import County
 
 
-def import_county(county: County, release: CountyRelease, day: date,
-                  actor: str) -> tuple[int, int]:
-    """Establish what the county lacks of the release, in one change.
+def import_county(county: County, release: CountyRelease, day: date, actor: str,
+                  advance: Callable[[int], None] = lambda _n: None) -> tuple[int, int]:
+    """Establish what the county lacks of the release, in one change; ``advance`` is
+    told of each unit made, and of those already present at once.
 
     Answers (imported, already present).
     """
@@ -35,7 +37,8 @@ def import_county(county: County, release: CountyRelease, day: date,
             assert row.town_code is not None
             missing.append(BaselineUnit(uuid4(), row.kind, row.name, row.code,
                                         town_ids[row.town_code]))
-    if missing:
-        county.ledger.import_baseline(missing, day, actor)
     total = len(release.towns) + len(release.villages)
+    advance(total - len(missing))
+    if missing:
+        county.ledger.import_baseline(missing, day, actor, on_unit=lambda: advance(1))
     return len(missing), total - len(missing)

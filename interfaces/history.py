@@ -36,10 +36,12 @@ SAME_COUNTY = 0.5
 
 
 class HistoryBuilder:
-    def __init__(self, storage: Storage, actor: str, say: Callable[[str], None] = print):
+    def __init__(self, storage: Storage, actor: str, say: Callable[[str], None] = print,
+                 advance: Callable[[int], None] = lambda _n: None):
         self.storage = storage
         self.actor = actor
         self.say = say
+        self.advance = advance  # told of each unit of the release as it is built
         self.changes: Counter[tuple[int, str]] = Counter()
         self.imported: Counter[int] = Counter()
         self.counties: Counter[tuple[int, str]] = Counter()
@@ -138,15 +140,20 @@ class HistoryBuilder:
         """Bring one county up to one release (the releases in order)."""
         year = county_release.year
         county = self.storage.county(county_release.county)
+        units = len(county_release.towns) + len(county_release.villages)
         if self._applied(county.code, year):
             self.skipped += 1
+            self.advance(units)
             return
         day = county_release.release.as_of
         towns, villages = county.held_on(day, datetime.now(timezone.utc))
         if not towns and not villages:
             # New to the ledger (the first release, or a county new in this one).
-            added, _present = divisions.import_county(county, county_release, day, self.actor)
+            added, _present = divisions.import_county(county, county_release, day, self.actor,
+                                                      self.advance)
             self.imported[year] += added
+        else:
+            self.advance(units)  # a reconciliation is one transaction: no finer steps
         self._apply(county.code, year, county_release)
 
     def _applied(self, tenant: str, year: int) -> bool:
