@@ -66,7 +66,7 @@ class Figures:
 
 def request(port: int, key: str, method: str, path: str, body: object = None,
             headers: dict[str, str] | None = None, timeout: float = 30.0) -> tuple[int, Any, Any]:
-    """One request on a connection of its own: status, JSON body, headers."""
+    """One request on a connection of its own: status, body (JSON), headers."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request(method, path, body=json.dumps(body) if body is not None else None,
@@ -76,7 +76,11 @@ def request(port: int, key: str, method: str, path: str, body: object = None,
         data = answer.read()
     finally:
         connection.close()
-    return answer.status, (json.loads(data) if data else None), answer.headers
+    try:
+        parsed = json.loads(data) if data else None
+    except ValueError:  # not the API's JSON (a page of gunicorn's own): seen as text
+        parsed = {"detail": data.decode(errors="replace")}
+    return answer.status, parsed, answer.headers
 
 
 def workers_of(master: int) -> list[int]:
