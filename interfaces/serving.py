@@ -136,6 +136,9 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
         "logconfig_dict": logging_config(
             access=os.environ.get("GRASSROOTS_ACCESS_LOG", "on").lower() != "off"),
         "preload_app": False,
+        # gunicorn 27's control socket ($HOME/.gunicorn/gunicorn.ctl) is shared by every
+        # gunicorn of the user and lets any of its processes steer this master: off.
+        "control_socket_disable": True,
         "on_starting": on_starting,
         "post_worker_init": post_worker_init,
         "child_exit": child_exit,
