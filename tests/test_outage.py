@@ -74,8 +74,10 @@ def cluster() -> Iterator[Cluster]:
 def test_writes_during_an_outage_get_503_promptly_and_the_service_recovers_by_itself(
     cluster: Cluster,
 ) -> None:
+    # Writers retry as fast as they can: no rate limit, no failure limit here.
     env = service_env(GRASSROOTS_DATABASE_URL=cluster.url, GRASSROOTS_WORKERS="1",
-                      GRASSROOTS_THREADS="4", GRASSROOTS_POOL_SIZE="2", GRASSROOTS_AUTH_FAILURES="1000")
+                      GRASSROOTS_THREADS="4", GRASSROOTS_POOL_SIZE="2", GRASSROOTS_AUTH_FAILURES="1000",
+                      GRASSROOTS_RATE_PER_KEY="0", GRASSROOTS_RATE_PER_ADDRESS="0")
     key = create_tenant(env, COUNTY)
     answers: list[tuple[str, int, float, str, str | None]] = []  # name, status, seconds, type, Retry-After
     stop = threading.Event()
