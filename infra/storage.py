@@ -334,10 +334,16 @@ class Storage(ABC):
                 self._forget(county)
                 return existing
             self._counties[code] = county
-            while len(self._counties) > self.settings.county_cache:
+        self.trim(self.settings.county_cache)
+        return county
+
+    def trim(self, keep: int) -> None:
+        """Keep at most ``keep`` counties built (the least recently used go): a batch
+        over thousands of counties needs few at a time, a server many."""
+        with self._lock:
+            while len(self._counties) > keep:
                 _, evicted = self._counties.popitem(last=False)
                 self._forget(evicted)
-        return county
 
     def _forget(self, county: County) -> None:
         county.ledger.close()

@@ -33,6 +33,9 @@ from interfaces import divisions
 
 # Share of town stems two counties must have in common to be one county re-coded.
 SAME_COUNTY = 0.5
+# Counties kept built while a build goes through thousands (memory, not speed: a
+# county is visited once per release).
+KEEP_BUILT = 32
 
 
 class HistoryBuilder:
@@ -84,6 +87,7 @@ class HistoryBuilder:
                 self.counties[(year, "renamed")] += 1
             self.build(county_release)
             on_county(county_release)
+            self.storage.trim(KEEP_BUILT)
         for code, tenant in gone.items():
             self._end(year, tenant["tenant"], code, releases.values())
         if follow_counties:
