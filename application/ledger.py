@@ -43,7 +43,8 @@ from domain.changes import Authority, Change, ChangeType, Succession, release_so
 from domain.kinds import UnitKind
 from domain.people import Person, Rank, Source
 from domain.plans import Plan
-from domain.reconciliation import Held, Item
+from domain.reconciliation import Held
+from domain.reconciliation import Item as ReleaseItem
 from domain.policy import POLICY_ID, Policy
 from domain.rules import Conflict, NotFound
 from domain.units import Crossing, Population, Stamp, Unit
@@ -553,7 +554,7 @@ class CountyLedger(Application):
     # -- Statistical releases ------------------------------------------------------
 
     def record_release(
-        self, items: Sequence[Item], *, held_towns: Sequence[Held], year: int,
+        self, items: Sequence[ReleaseItem], *, held_towns: Sequence[Held], year: int,
         effective_date: date, actor: str, authority: Authority | None = None,
     ) -> list[Receipt]:
         """A reconciliation's items as changes from the release, in one transaction."""

@@ -54,6 +54,7 @@ class ReleaseRecording:
         self.recorded_at = recorded_at
         self.units: dict[UUID, Unit] = {}
         self.bodies: dict[UUID, Body] = {}
+        self.touched: list[Aggregate] = []  # every aggregate the items changed, once
         # The town that holds each release town code, as the items go.
         self.towns: dict[str, UUID] = {h.code: h.unit_id for h in held_towns if h.code}
         self.steps: dict[str, Callable[[Item, Stamp], Step]] = {
