@@ -177,17 +177,19 @@ class County:
         """Bring the read views up to the newest event (or at least ``until``)."""
         return catch_up(self.ledger, self.views, until)  # type: ignore[arg-type]
 
-    def verify_chain(self) -> Verification:
-        """Recompute the county's hash chain from its stored events and compare."""
-        return verify(records(self._stored_events()), self.views.links())
+    def verify_chain(self, on_page: Callable[[int], None] = lambda _n: None) -> Verification:
+        """Recompute the county's hash chain from its stored events and compare;
+        ``on_page`` is told how many events each page read."""
+        return verify(records(self._stored_events(on_page)), self.views.links())
 
-    def _stored_events(self) -> Iterator[Any]:
+    def _stored_events(self, on_page: Callable[[int], None]) -> Iterator[Any]:
         after = 0
         while True:
             page = self.ledger.recorder.select_notifications(
                 start=after, limit=CHAIN_PAGE, inclusive_of_start=False
             )
             yield from page
+            on_page(len(page))
             if len(page) < CHAIN_PAGE:
                 return
             after = page[-1].id

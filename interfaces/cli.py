@@ -432,10 +432,12 @@ def audit_keygen(path: Path) -> None:
 def audit_verify(code: str, digest_file: Path | None, quiet: bool) -> None:
     """Verify county CODE's hash chain (and that it extends an earlier digest)."""
     place = _storage().county(code)
-    with Progress(TextColumn("verifying {task.fields[code]}"), transient=True,
-                  disable=quiet or not sys.stderr.isatty(), console=Console(stderr=True)) as progress:
-        progress.add_task("verify", code=code, total=None)
-        result = place.verify_chain()
+    with Progress(TextColumn("verifying {task.fields[code]}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True, disable=quiet or not sys.stderr.isatty(),
+                  console=Console(stderr=True)) as progress:
+        task = progress.add_task("verify", code=code,
+                                 total=place.ledger.recorder.max_notification_id())
+        result = place.verify_chain(on_page=lambda n: progress.advance(task, n))
     click.echo(json.dumps(asdict(result)))
     if not result.ok:
         raise click.ClickException(f"the chain breaks at position {result.first_bad_position}")
