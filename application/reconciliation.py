@@ -176,9 +176,12 @@ class Reconciliation:
         self.proposals.save(changed)
         return changed.item(item_id)
 
-    def apply(self, proposal_id: UUID, actor: str) -> tuple[dict[str, Any], bool]:
+    def apply(self, proposal_id: UUID, actor: str,
+              county_release: CountyRelease | None = None) -> tuple[dict[str, Any], bool]:
         """Record the items, all or nothing. Answers the result and whether it was
-        recorded now (False: it had been applied before, and this is its result)."""
+        recorded now (False: it had been applied before, and this is its result).
+        ``county_release``: the rows the proposal was made against, when the caller
+        holds them (a build over thousands of counties keeps few parsed)."""
         proposal = self.get(proposal_id)
         if proposal.status == APPLIED:
             assert proposal.result is not None
@@ -195,7 +198,7 @@ class Reconciliation:
             effective_date=proposal.effective_date, actor=actor,
             authority=proposal.authority or release_authority(proposal.release),
         ) if items else []
-        check = self._check(self._target(proposal), proposal.effective_date)
+        check = self._check(county_release or self._target(proposal), proposal.effective_date)
         result = {
             "change_ids": [str(r.change_id) for r in receipts],
             "matches_release": check.matches,
@@ -204,9 +207,11 @@ class Reconciliation:
         self.proposals.save(replace(proposal, status=APPLIED, result=result))
         return result, True
 
-    def check(self, year: int, day: date | None = None) -> Check:
-        """The ledger as of the release's date (as known now) against the release."""
-        return self._check(self._release(year), day)
+    def check(self, year: int, day: date | None = None,
+              county_release: CountyRelease | None = None) -> Check:
+        """The ledger as of the release's date (as known now) against the release
+        (``county_release``: its rows, when the caller holds them)."""
+        return self._check(county_release or self._release(year), day)
 
     def _check(self, county_release: CountyRelease, day: date | None) -> Check:
         as_of = day or county_release.release.as_of

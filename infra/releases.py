@@ -25,6 +25,9 @@ FILE = re.compile(r"^cn-divisions-(\d{4})-(areas|streets|villages)\.csv(\.gz)?$"
 DIGITS = {"areas": 6, "streets": 9, "villages": 12}
 # Counties' releases kept parsed per process (a large county's is ~100 kB).
 CACHED_COUNTIES = 256
+# Up to this many counties (a province: ~100), finding each one's lines beats
+# parsing every line of the country (the whole country: the other way round).
+FIND_AT_MOST = 300
 
 
 class ReleaseFileError(ValueError):
@@ -110,7 +113,7 @@ class ReleaseFiles:
     def _read(self, year: int, codes: set[str],
               counties: dict[str, County]) -> list[CountyRelease]:
         # Few counties: find their lines without parsing the others. Many: parse every line.
-        prefixes = tuple(sorted(codes)) if len(codes) <= 50 else ()
+        prefixes = tuple(sorted(codes)) if len(codes) <= FIND_AT_MOST else ()
         towns: dict[str, list[Row]] = {c: [] for c in codes}
         for _line, row in self._numbered(year, "streets", prefixes):
             if row["code"][:6] in towns:

@@ -70,8 +70,9 @@ class HistoryBuilder:
         new = [r for code, r in releases.items()
                if code not in active and directory.resolve(code) is None]
         if active:  # the first release in scope has nothing to compare with
+            towns_of: dict[str, set[str]] = {}  # each gone county's town stems, read once
             for county_release in new:
-                self._recode_if_continued(county_release, gone)
+                self._recode_if_continued(county_release, gone, towns_of)
         for county_release in releases.values():
             tenant = directory.resolve(county_release.county)
             if tenant is None:
@@ -167,7 +168,7 @@ class HistoryBuilder:
     def _apply(self, tenant: str, year: int, county_release: CountyRelease) -> None:
         reconciliation = self.storage.reconciliation(tenant)
         proposal = reconciliation.propose(year, county_release=county_release)
-        result, _recorded = reconciliation.apply(proposal.id, self.actor)
+        result, _recorded = reconciliation.apply(proposal.id, self.actor, county_release)
         for item_type, count in proposal.summary.items():
             self.changes[(year, item_type)] += count
         if not result["matches_release"]:
@@ -177,16 +178,19 @@ class HistoryBuilder:
                                    f"first {first_difference}")
 
     def _recode_if_continued(self, county_release: CountyRelease,
-                             gone: dict[str, dict[str, str]]) -> None:
+                             gone: dict[str, dict[str, str]],
+                             towns_of: dict[str, set[str]]) -> None:
         """A new code whose towns are mostly a gone county's: that county re-coded."""
         mine = {t.stem for t in county_release.towns}
         best, share = None, 0.0
         for code, tenant in gone.items():
             if code[:2] != county_release.county[:2]:
                 continue
-            towns, _villages = self.storage.county(tenant["tenant"]).held_on(
-                county_release.release.as_of, datetime.now(timezone.utc))
-            theirs = {t.stem for t in towns}
+            if code not in towns_of:
+                towns, _villages = self.storage.county(tenant["tenant"]).held_on(
+                    county_release.release.as_of, datetime.now(timezone.utc))
+                towns_of[code] = {t.stem for t in towns}
+            theirs = towns_of[code]
             shared = len(mine & theirs) / max(len(mine), len(theirs), 1)
             if shared > share:
                 best, share = code, shared
@@ -225,11 +229,15 @@ class HistoryBuilder:
         """Each tenant the release lists (under the code it had then), checked."""
         as_of = release(year).as_of
         listed = self.storage.releases.counties(year)
+        codes = {t: self.storage.directory.code_on(t, as_of) for t in tenants}
+        rows = {r.county: r for r in self.storage.releases.select(
+            year, {c for c in codes.values() if c in listed})}  # read once for all
         found = {}
-        for tenant in tenants:
-            code = self.storage.directory.code_on(tenant, as_of)
-            if code in listed:
-                found[code] = self.storage.reconciliation(tenant).check(year)
+        for tenant, code in codes.items():
+            if code in rows:
+                found[code] = self.storage.reconciliation(tenant).check(
+                    year, county_release=rows[code])
+                self.storage.trim(KEEP_BUILT)
         return found
 
     def summary(self) -> list[str]:
