@@ -302,6 +302,7 @@ class StructureViewsSQL:
             if tracked != after:
                 return False
             self._write(curs, batch)
+            self._track(curs, batch)
         return True
 
     def _positions_sql(self) -> Any:
@@ -338,13 +339,19 @@ class StructureViewsSQL:
         before, tracked, last_link = self._positions(curs, positions[0])
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
+        current = batch is not None and before == tracked
         with self.dialect.batched(curs):
             self._insert(curs, "chain", chain_links(last_link, records))
             if batch is not None and batch.shredded:
                 self._shred(curs, batch.shredded)
-            if batch is not None and before == tracked:
-                self._write(curs, batch.resolve(positions))
-                batch.applied = True
+            if batch is not None and current:
+                resolved = batch.resolve(positions)
+                self._write(curs, resolved)
+        # After the pipeline: the library's tracking insert reads a result back, which
+        # inside a pipeline was seen to read another statement's (a national build).
+        if batch is not None and current:
+            self._track(curs, resolved)
+            batch.applied = True
 
     def _shred(self, curs: Any, person_ids: Sequence[UUID]) -> None:
         self.dialect.before_erasing(curs)
@@ -436,6 +443,9 @@ class StructureViewsSQL:
                 for e in batch.lineage
             ],
         )
+
+    def _track(self, curs: Any, batch: ViewBatch) -> None:
+        """The views hold every event up to the batch's last: in the rows' transaction."""
         self._insert_tracking(  # type: ignore[attr-defined]
             curs, Tracking(self.application_name, batch.last_position)
         )
