@@ -171,6 +171,21 @@ def create_tenant(env: dict[str, str], code: str) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
+def wait_for_port(process: subprocess.Popen[bytes], port: int, seconds: float, what: str) -> None:
+    """Until ``process`` accepts connections on ``port``; fails if it dies or is late."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            errors = process.stderr.read().decode() if process.poll() is not None and \
+                process.stderr else ""
+            assert process.poll() is None, f"{what} died: {errors}"
+            assert time.monotonic() < deadline, f"{what} did not start"
+            time.sleep(0.1)
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], stderr: Any = subprocess.DEVNULL) -> Iterator[subprocess.Popen[bytes]]:
     """``gunicorn -c gunicorn.conf.py`` on a free port (``GRASSROOTS_PORT`` is set in
@@ -180,14 +195,7 @@ def gunicorn(env: dict[str, str], stderr: Any = subprocess.DEVNULL) -> Iterator[
     process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=stderr)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
+        wait_for_port(process, port, 30, "gunicorn")
         yield process
     finally:
         process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown: streams need no grace

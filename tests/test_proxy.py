@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, create_tenant, free_port, gunicorn, service_env
+from conftest import ROOT, create_tenant, free_port, gunicorn, service_env, wait_for_port
 
 COUNTY = "330381"
 IDLE, SLOWLORIS, PROBES = 500, 40, 200
@@ -46,15 +46,7 @@ def nginx(prefix: Path, service_port: int) -> Iterator[int]:
                                 "-e", "stderr", "-g", f"daemon off; {user}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-                assert time.monotonic() < deadline, "nginx did not start"
-                time.sleep(0.1)
+        wait_for_port(process, port, 10, "nginx")
         yield port
     finally:
         process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
