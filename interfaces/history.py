@@ -101,15 +101,12 @@ class HistoryBuilder:
         counties, a county's units taken by its neighbour). Each side's lineage
         names the other county's unit."""
         moment = Moment(release(year).as_of, datetime.now(timezone.utc))
-        gone: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
-        begun: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
-        for tenant in sorted(tenants):
-            for unit_id, kind, name, status in \
-                    self.storage.county(tenant).views.begun_or_ceased_on(moment):
-                town = UnitKind(kind).level.value == "town"
-                key = (tenant[:2], "town" if town else "village", stem(name, town=town))
-                side = gone if status == "ceased" else begun
-                side.setdefault(key, []).append((tenant, unit_id, name, kind))
+        # Departures first, then only the arrivals that could match one: a county's
+        # first release establishes every unit it has, which need not all be held.
+        gone = self._begun_or_ceased(tenants, moment, "ceased", None)
+        if not gone:
+            return
+        begun = self._begun_or_ceased(tenants, moment, "active", set(gone))
         crossings: dict[str, list[tuple[UUID, Crossing]]] = {}
         for key, departures in gone.items():
             arrivals = begun.get(key, [])
@@ -131,6 +128,25 @@ class HistoryBuilder:
             self.storage.county(tenant).ledger.record_crossings(
                 entries, year=year, effective_date=moment.as_of, actor=self.actor)
             self.counties[(year, "units crossing")] += len(entries)
+
+    def _begun_or_ceased(
+        self, tenants: set[str], moment: Moment, status: str,
+        among: set[tuple[str, str, str]] | None,
+    ) -> dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]]:
+        """Units of these counties that ceased (or began) on the date, by province,
+        level and name stem (only the keys ``among``, if given)."""
+        found: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
+        for tenant in sorted(tenants):
+            for unit_id, kind, name, unit_status in \
+                    self.storage.county(tenant).views.begun_or_ceased_on(moment):
+                if unit_status != status:
+                    continue
+                town = UnitKind(kind).level.value == "town"
+                key = (tenant[:2], "town" if town else "village", stem(name, town=town))
+                if among is None or key in among:
+                    found.setdefault(key, []).append((tenant, unit_id, name, kind))
+            self.storage.trim(KEEP_BUILT)
+        return found
 
     def _may_cross(self, tenant: str, unit_id: UUID, moment: Moment) -> bool:
         """Dissolved or established (not merged, converted …) and not crossed yet."""
