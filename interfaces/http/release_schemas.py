@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from domain.reconciliation import EXACT, GROUP, ItemType
 from domain.releases import RELEASES
 from interfaces.http.schemas import AuthoritySchema, Day, Lenient, Pattern, Strict
 
 YEARS = validate.OneOf(sorted(RELEASES), error="one of the shipped releases: {choices}")
-ITEM_TYPES = [
-    "name_form", "rename", "recode", "move", "conversion", "merger", "village_merger",
-    "consolidation", "establishment", "dissolution", "town_name_form", "town_rename",
-    "town_recode", "reclassification", "town_merger", "town_establishment", "town_dissolution",
-]
 
 
 class ReleaseOut(Schema):
@@ -45,10 +41,10 @@ class ReleaseRowOut(Schema):
 
 class ItemOut(Schema):
     item_id = fields.String()
-    type = fields.String(validate=validate.OneOf(ITEM_TYPES))
+    type = fields.String(validate=validate.OneOf(ItemType.ORDER))
     unit_ids = fields.List(fields.UUID())
     release_rows = fields.List(fields.Nested(ReleaseRowOut))
-    lineage = fields.String(validate=validate.OneOf(["exact", "group"]))
+    lineage = fields.String(validate=validate.OneOf([EXACT, GROUP]))
     evidence = fields.List(fields.String())
     confidence = fields.Float(metadata={"description": "0..1: how sure the inference is"})
     excluded = fields.Boolean()
