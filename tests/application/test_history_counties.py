@@ -16,7 +16,7 @@ from infra.storage import Settings, open_storage
 from interfaces.cli import main
 from interfaces.http import create_app
 
-CUT = Path(__file__).parent / "data" / "counties"
+CUT = Path(__file__).parents[1] / "data" / "counties"
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from domain.reconciliation import (
 from domain.releases import CountyRelease, Row
 from infra.releases import ReleaseFiles
 
-CUT = Path(__file__).parent / "data" / "releases"
+CUT = Path(__file__).parents[1] / "data" / "releases"
 
 
 def held_from(release: CountyRelease) -> tuple[list[Held], list[Held]]:

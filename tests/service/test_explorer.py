@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import BIN, OPERATOR_KEY, county_code, create_tenant, gunicorn, http_request, service_env
 
-CUT = Path(__file__).parent / "data" / "releases"
+CUT = Path(__file__).parents[1] / "data" / "releases"
 CUT_COUNTY = "330399"
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = os.environ.get("GRASSROOTS_SCREENSHOTS")

@@ -21,7 +21,7 @@ from conftest import county_code, create_tenant, free_port, service_env
 
 from interfaces.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

@@ -14,7 +14,7 @@ from domain.releases import RELEASES
 from infra.releases import SHIPPED, ReleaseFileError, ReleaseFiles
 from interfaces.cli import main
 
-CUT = Path(__file__).parent / "data" / "releases"
+CUT = Path(__file__).parents[1] / "data" / "releases"
 
 
 def test_the_manifest_counts_what_the_files_hold() -> None:

@@ -13,7 +13,7 @@ from infra.storage import Settings, open_storage
 from infra.views import Moment
 from interfaces.cli import main
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 FILES = [str(DATA / name) for name in ("areas.csv", "streets.csv", "villages.csv")]
 
 

@@ -15,7 +15,7 @@ from infra.storage import Settings, Storage, open_storage
 from interfaces.cli import main
 from interfaces.http import create_app
 
-CUT = Path(__file__).parent / "data" / "releases"
+CUT = Path(__file__).parents[1] / "data" / "releases"
 CUT_COUNTY = "330399"
 
 
