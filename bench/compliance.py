@@ -18,7 +18,7 @@ import time
 from datetime import date, datetime, timezone
 from uuid import UUID
 
-from application.ledger import CommunitySpec, CountyLedger
+from application.ledger import CommunitySpec
 from bench.common import (
     Client,
     Context,
@@ -32,7 +32,8 @@ from bench.common import (
 from domain.bodies import Appointment, Role
 from domain.people import Rank, Source
 from domain.units import Population
-from infra.views import Moment, StructureViewsSQL
+from infra.storage import County
+from infra.views.schema import Moment
 
 COUNTY = "330381"
 FEDERATED = date(2024, 3, 1)
@@ -53,7 +54,7 @@ def run(ctx: Context) -> list[Row]:
     units = import_county(ctx.database_url, COUNTY)  # adds nothing if already imported
     place = ctx.storage().county(COUNTY)
     began = time.perf_counter()
-    made = _federate_and_staff(place.ledger, place.views, federations)
+    made = _federate_and_staff(place, federations)
     note("compliance", f"imported {units} units; federated and staffed {made} federations "
                        f"in {time.perf_counter() - began:.0f} s")
 
@@ -100,13 +101,14 @@ def run(ctx: Context) -> list[Row]:
     ]
 
 
-def _federate_and_staff(ledger: CountyLedger, views: StructureViewsSQL, count: int) -> int:
+def _federate_and_staff(place: County, count: int) -> int:
     """Federate pairs of villages of each town, record their population and staff the
     federations' two bodies; how many federations it made."""
+    ledger = place.ledger
     ledger.amend_policy({"plans_required": False}, date(2000, 1, 1), ACTOR)
     moment = Moment(FEDERATED, datetime.now(timezone.utc))
     villages_by_town: dict[UUID, list[UUID]] = {}
-    for row in views.units_on(moment, kind="village"):
+    for row in place.structure.units_on(moment, kind="village"):
         villages_by_town.setdefault(row["parent_id"], []).append(row["unit_id"])
     pairs = [(town, villages[i:i + 2]) for town, villages in sorted(villages_by_town.items())
              for i in range(0, len(villages) - 1, 2)]
@@ -117,7 +119,7 @@ def _federate_and_staff(ledger: CountyLedger, views: StructureViewsSQL, count: i
                                                          800 * (n % 5)), date(2023, 1, 1), ACTOR)
         federation = ledger.federate(village_ids=pair, federation=CommunitySpec(f"联居{n}"),
                                      effective_date=FEDERATED, actor=ACTOR).created_unit_ids[0]
-        bodies = views.roster(federation, Moment(FEDERATED, datetime.now(timezone.utc)))
+        bodies = place.staffing.roster(federation, Moment(FEDERATED, datetime.now(timezone.utc)))
         for body in bodies:
             for k, role in enumerate(ROLES[: 4 + (n % 3)]):
                 person = ledger.register_person(name=f"工作人员{n}-{k}", rank=RANKS[(n + k) % 4],

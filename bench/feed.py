@@ -22,7 +22,7 @@ from uuid import uuid4
 from application.ledger import BaselineUnit
 from bench.common import Client, Context, Row, note
 from domain.kinds import UnitKind
-from infra.views import Moment
+from infra.views.schema import Moment
 
 COUNTY = "659903"
 PAGE = 1000

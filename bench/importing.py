@@ -51,7 +51,7 @@ def run(ctx: Context) -> list[Row]:
     importing = time.perf_counter() - began
     raw = (raw_before + raw_insert(ctx.database_url, units)) / 2
 
-    stored = sum(len(storage.county(code).views.unit_codes()) for code in chosen)
+    stored = sum(len(storage.county(code).structure.unit_codes()) for code in chosen)
     assert stored == len(units), f"the views hold {stored} units, the release {len(units)}"
     note("import", f"{len(units)} units of {len(chosen)} counties; CSV parsing {parsing:.1f} s, "
                    f"import {importing:.1f} s (" + ", ".join(

@@ -5,7 +5,7 @@ import-divisions``, then some of its villages are renamed (so that what the
 ledger knows now differs from what it knew right after the import), then two
 clients at once ask for its tree. Baselines: the same two clients asking for
 ``/healthz`` (the framework's floor) and the tree's SQL alone
-(``views.tree_rows``, in this process, one caller). The tree as known at a
+(``structure.tree_rows``, in this process, one caller). The tree as known at a
 past time (``known_at`` = right after the import) is measured against the
 tree as known now, in the same run: the bitemporal read must cost about the same.
 """
@@ -19,7 +19,7 @@ from typing import Any
 from bench.common import (
     Client, Context, Row, import_county, in_threads, note, percentile, server_ms,
 )
-from infra.views import Moment
+from infra.views.schema import Moment
 
 COUNTY = "310115"
 AS_OF = "2024-01-01"
@@ -97,12 +97,12 @@ def _server_times(clients: list[Client], path: str, params: dict[str, str],
 
 
 def _sql_times(ctx: Context, count: int) -> list[float]:
-    views = ctx.storage().county(COUNTY).views
+    structure = ctx.storage().county(COUNTY).structure
     moment = Moment(as_of=date.fromisoformat(AS_OF), known_at=datetime.now(timezone.utc))
-    views.tree_rows(moment)
+    structure.tree_rows(moment)
     times = []
     for _ in range(count):
         began = time.perf_counter()
-        views.tree_rows(moment)
+        structure.tree_rows(moment)
         times.append((time.perf_counter() - began) * 1000)
     return times

@@ -23,6 +23,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from infra.views.tables import ViewTables
+
 GENESIS = b"\x00" * 32
 
 
@@ -41,6 +43,24 @@ class StoredRecord:
     version: int
     topic: str
     state: bytes
+
+
+def stored_links(tables: ViewTables, page: int = 10_000) -> Iterator[tuple[int, bytes]]:
+    """A county's stored links (its ``chain`` table, written with its events), in
+    position order, read a page at a time."""
+    after = 0
+    while True:
+        with tables.reading(tuples=True) as curs:
+            curs.execute(
+                tables.sql("SELECT position, link FROM {chain} WHERE position > %s "
+                           "ORDER BY position LIMIT %s"),
+                (after, page),
+            )
+            rows = [(int(r[0]), bytes(r[1])) for r in curs.fetchall()]
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
 
 
 def chain_links(previous: bytes, records: Sequence[StoredRecord]) -> list[tuple[int, bytes]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, PersistenceError
 
-from infra.views import Dialect
+from infra.views.tables import Dialect
 
 DDL = [
     """CREATE TABLE IF NOT EXISTS {tenants} (

@@ -26,7 +26,9 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
-from infra.views import COLUMNS, INDEXES, TABLES, Dialect, StructureViewsSQL
+from infra.views.schema import COLUMNS, INDEXES, TABLES
+from infra.views.tables import Dialect
+from infra.views.writer import ViewWriter
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
 PROJECTION_LOCK = 4771
@@ -165,7 +167,7 @@ class PostgresDialect(Dialect):
             yield curs
 
 
-class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
+class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     dialect = PostgresDialect()
 
     def __init__(self, datastore: PostgresDatastore, county: str):
@@ -177,19 +179,19 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         self.sql_create_statements.extend(self.view_ddl())
 
     def _positions_sql(self) -> Any:
-        return self._sql(
+        return self.sql(
             "SELECT (SELECT MAX(notification_id) FROM {events} WHERE notification_id < %s), "
             "(SELECT notification_id FROM {tracking} WHERE application_name = %s), "
             "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"
         )
 
-    def _insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """All rows in one statement, a typed array per column: one round trip
         and one prepared statement, however many rows."""
         if not rows:
             return
         columns = COLUMNS[table]
-        statement = self._sql(
+        statement = self.sql(
             f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)}) "
             "SELECT * FROM unnest("
             + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in columns)
@@ -198,7 +200,7 @@ class PostgresStructureViews(StructureViewsSQL, PostgresTrackingRecorder):
         curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
 
     @contextmanager
-    def _writing(self) -> Iterator[Any]:
+    def writing(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as curs:
             self._lock(curs)
             yield curs

@@ -12,30 +12,30 @@ from uuid import UUID
 from application.reconciliation import Proposal
 from domain.changes import Authority
 from domain.reconciliation import Item, Link
-from infra.views import StructureViewsSQL
+from infra.views.tables import ViewTables
 
 
 class ProposalStore:
-    def __init__(self, views: StructureViewsSQL):
-        self.views = views
+    def __init__(self, tables: ViewTables):
+        self.tables = tables
 
     def save(self, proposal: Proposal) -> None:
         body = json.dumps(_to_json(proposal), ensure_ascii=False)
-        with self.views._writing() as curs:
-            curs.execute(self.views._sql(
+        with self.tables.writing() as curs:
+            curs.execute(self.tables.sql(
                 "DELETE FROM {reconciliations} WHERE proposal_id = %s"), (proposal.id,))
-            curs.execute(self.views._sql(
+            curs.execute(self.tables.sql(
                 "INSERT INTO {reconciliations} (proposal_id, release, status, created_at, body) "
                 "VALUES (%s, %s, %s, %s, %s)"),
                 (proposal.id, proposal.release, proposal.status, proposal.created_at, body))
 
     def get(self, proposal_id: UUID) -> Proposal | None:
-        rows = self.views._query(
+        rows = self.tables.query(
             "SELECT body FROM {reconciliations} WHERE proposal_id = %s", (proposal_id,))
         return _from_json(json.loads(rows[0]["body"])) if rows else None
 
     def all(self) -> list[Proposal]:
-        rows = self.views._query("SELECT body FROM {reconciliations} ORDER BY created_at")
+        rows = self.tables.query("SELECT body FROM {reconciliations} ORDER BY created_at")
         return [_from_json(json.loads(r["body"])) for r in rows]
 
 

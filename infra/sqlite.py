@@ -18,7 +18,9 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
-from infra.views import INDEXES, TABLES, Dialect, StructureViewsSQL
+from infra.views.schema import INDEXES, TABLES
+from infra.views.tables import Dialect
+from infra.views.writer import ViewWriter
 
 
 def _timestamp(value: datetime) -> str:
@@ -90,7 +92,7 @@ class SQLiteDialect(Dialect):
             yield curs
 
 
-class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
+class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
     dialect = SQLiteDialect()
 
     def __init__(self, datastore: SQLiteDatastore, county: str):
@@ -108,7 +110,7 @@ class SQLiteStructureViews(StructureViewsSQL, SQLiteTrackingRecorder):
         )
 
     @contextmanager
-    def _writing(self) -> Iterator[Any]:
+    def writing(self) -> Iterator[Any]:
         with self.datastore.transaction(commit=True) as curs:
             self._lock(curs)
             yield curs

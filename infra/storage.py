@@ -41,7 +41,14 @@ from infra.postgres import (
     open_datastore,
 )
 from infra.sqlite import SQLiteDialect, SQLiteStructureViews
-from infra.views import Moment, StructureViewsSQL
+from infra.chain import stored_links
+from infra.person_keys import PersonKeyStore
+from infra.views.changelog import ChangelogQueries
+from infra.views.norms import NormsQueries
+from infra.views.schema import Moment
+from infra.views.staffing import StaffingQueries
+from infra.views.structure import StructureQueries
+from infra.views.writer import ViewWriter
 from infra.wakeups import Wakeups
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
@@ -135,14 +142,20 @@ class Settings:
 
 
 class County:
-    """One onboarded county in this process: its ledger and its read views."""
+    """One onboarded county in this process: its ledger, its read views (written
+    by ``views``) and the queries on them, by area."""
 
-    def __init__(self, code: str, ledger: CountyLedger, views: StructureViewsSQL):
+    def __init__(self, code: str, ledger: CountyLedger, views: ViewWriter):
         self.code = code
         self.ledger = ledger
         self.views = views
+        self.staffing = StaffingQueries(views)
+        self.structure = StructureQueries(views, self.staffing)
+        self.changelog = ChangelogQueries(views)
+        self.norms = NormsQueries(views)
+        self.person_keys = PersonKeyStore(views)
         ledger.lookups = self
-        ledger.personal_keys = views
+        ledger.personal_keys = self.person_keys
         # The recorder writes each command's rows in the command's own transaction.
         ledger.recorder.views = views  # type: ignore[attr-defined]
 
@@ -151,24 +164,24 @@ class County:
 
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
         self.refresh()
-        return self.views.children_after(unit_id, day)
+        return self.structure.children_after(unit_id, day)
 
     def bodies_of(self, unit_id: UUID) -> list[UUID]:
         self.refresh()
-        return self.views.bodies_of(unit_id)
+        return self.staffing.bodies_of(unit_id)
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
         self.refresh()
-        return self.views.body_of_post(post_id)
+        return self.staffing.body_of_post(post_id)
 
     def arrangements_of(self, zone_id: UUID) -> list[UUID]:
         self.refresh()
-        return self.views.arrangements_of(zone_id)
+        return self.norms.arrangements_of(zone_id)
 
     def on_date(self, moment: Moment) -> CountyOnDate:
         """The facts the reports read, for a date as known at a time, and the policy
         then in force."""
-        units, bodies, posts, arrangements, catalogues = self.views.report_facts(moment)
+        units, bodies, posts, arrangements, catalogues = self.norms.report_facts(moment)
         settings = self.ledger.policy().settings_on(moment.as_of, moment.known_at)
         return CountyOnDate(moment.as_of, settings, units, bodies, posts, arrangements,
                             catalogues)
@@ -180,7 +193,7 @@ class County:
     def verify_chain(self, on_page: Callable[[int], None] = lambda _n: None) -> Verification:
         """Recompute the county's hash chain from its stored events and compare;
         ``on_page`` is told how many events each page read."""
-        return verify(records(self._stored_events(on_page)), self.views.links())
+        return verify(records(self._stored_events(on_page)), stored_links(self.views))
 
     def _stored_events(self, on_page: Callable[[int], None]) -> Iterator[Any]:
         after = 0
@@ -201,13 +214,13 @@ class County:
         self.catch_up()
         return audit_replay(
             self.ledger, moment.as_of, moment.known_at,
-            self.views.units_on(moment, statuses=None), self.views.lineage_edges(moment),
-            self.views.staffing_on(moment), self.records_on(moment), on_page,
+            self.structure.units_on(moment, statuses=None), self.changelog.lineage_edges(moment),
+            self.staffing.staffing_on(moment), self.records_on(moment), on_page,
         )
 
     def records_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
         """The arrangements and catalogues the views show on a date, as the audit compares them."""
-        _units, _bodies, _posts, arrangements, catalogues = self.views.report_facts(moment)
+        _units, _bodies, _posts, arrangements, catalogues = self.norms.report_facts(moment)
         return (
             {(a.arrangement_id, a.zone_id, a.other_id, a.mode) for a in arrangements},
             {(c.town_id, c.year, tuple(c.items)) for c in catalogues},
@@ -217,7 +230,7 @@ class County:
 
     def held_on(self, day: date, known_at: datetime) -> tuple[list[Held], list[Held]]:
         self.refresh()
-        held = [h for row in self.views.held_rows(Moment(day, known_at))
+        held = [h for row in self.structure.held_rows(Moment(day, known_at))
                 if (h := held_unit(*row)) is not None]
         return [h for h in held if h.is_town], [h for h in held if not h.is_town]
 

@@ -29,12 +29,11 @@ from domain.releases import NEWEST, RELEASES, release
 from application.reconciliation import Reconciliation, difference_dict
 from domain.reconciliation import Link
 from domain.rules import Conflict, DomainError
-from infra.chain import Digest, sign, signature_holds
+from infra.chain import Digest, sign, signature_holds, stored_links
 from infra.directory import TenantExists
-from infra.storage import Storage
-from infra.views import Moment
 from infra.releases import ReleaseFileError, ReleaseFiles
-from infra.storage import County
+from infra.storage import County, Storage
+from infra.views.schema import Moment
 from interfaces import divisions
 from interfaces.history import HistoryBuilder, scope
 from interfaces.http.releases import proposal_dict, read_mapping, release_list
@@ -445,7 +444,7 @@ def audit_verify(code: str, digest_file: Path | None, quiet: bool) -> None:
         digest = Digest.from_json(digest_file.read_text())
         if digest.county != code or not signature_holds(digest):
             raise click.ClickException("the digest is not a valid signed digest of this county")
-        links = dict(place.views.links())
+        links = dict(stored_links(place.views))
         if links.get(digest.position, b"").hex() != digest.head:
             raise click.ClickException(
                 f"today's history does not extend the digest at position {digest.position}")

@@ -28,7 +28,7 @@ from domain.releases import CountyRelease, release
 from domain.units import Crossing
 from infra.proposals import ProposalStore
 from infra.storage import Storage
-from infra.views import Moment
+from infra.views.schema import Moment
 from interfaces import divisions
 
 # Share of town stems two counties must have in common to be one county re-coded.
@@ -138,7 +138,7 @@ class HistoryBuilder:
         found: dict[tuple[str, str, str], list[tuple[str, UUID, str, str]]] = {}
         for tenant in sorted(tenants):
             for unit_id, kind, name, unit_status in \
-                    self.storage.county(tenant).views.begun_or_ceased_on(moment):
+                    self.storage.county(tenant).structure.begun_or_ceased_on(moment):
                 if unit_status != status:
                     continue
                 town = UnitKind(kind).level.value == "town"
@@ -151,7 +151,7 @@ class HistoryBuilder:
     def _may_cross(self, tenant: str, unit_id: UUID, moment: Moment) -> bool:
         """Dissolved or established (not merged, converted …) and not crossed yet."""
         county = self.storage.county(tenant)
-        lineage = county.views.lineage(unit_id, moment)
+        lineage = county.changelog.lineage(unit_id, moment)
         if lineage["predecessors"] or lineage["successors"]:
             return False
         unit = county.ledger.unit(unit_id)

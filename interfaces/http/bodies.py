@@ -46,7 +46,7 @@ class BodyView(MethodView):
     @blp.response(200, schemas.BodyOut)
     def get(self, args: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
         """A body, with the posts held in it on ``as_of``."""
-        body = fresh(code).views.body_on(body_id, moment(args))
+        body = fresh(code).staffing.body_on(body_id, moment(args))
         if body is None:
             raise Problem(404, "Not Found", f"no body {body_id} known at that time")
         return body
@@ -71,9 +71,9 @@ class Roster(MethodView):
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:
         """The unit's bodies on ``as_of``, each with the posts held in it then."""
         place, when = fresh(code), moment(args)
-        if place.views.unit_on(unit_id, when) is None:  # unknown then, or retracted
+        if place.structure.unit_on(unit_id, when) is None:  # unknown then, or retracted
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         body = {"unit_id": unit_id, "as_of": when.as_of, "known_at": when.known_at,
-                "bodies": place.views.roster(unit_id, when)}
+                "bodies": place.staffing.roster(unit_id, when)}
         # Serialised here, not by the schema: a town's roster runs to thousands of posts.
         return Response(orjson.dumps(body), mimetype="application/json")

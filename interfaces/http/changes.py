@@ -70,7 +70,7 @@ class Changes(MethodView):
         """Recorded changes, in recorded order; ``from``/``to`` bound their effective dates."""
         place = fresh(code)
         after = decode_cursor(args["cursor"], "changes", is_position)
-        rows = place.views.changes(after=args["from_"], until=args["to"], change_type=args["type"],
+        rows = place.changelog.changes(after=args["from_"], until=args["to"], change_type=args["type"],
                                    after_position=after, limit=args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]
@@ -83,7 +83,7 @@ class ChangeView(MethodView):
     @blp.response(200, schemas.ChangeOut)
     def get(self, code: str, change_id: UUID) -> dict[str, Any]:
         """One recorded change."""
-        row = fresh(code).views.change(change_id)
+        row = fresh(code).changelog.change(change_id)
         if row is None:
             raise Problem(404, "Not Found", f"no change {change_id}")
         return row

@@ -13,7 +13,7 @@ from uuid import UUID
 from flask import current_app
 
 from infra.storage import County, Storage
-from infra.views import Moment
+from infra.views.schema import Moment
 from interfaces.http.problems import Problem
 
 # China Standard Time has had no daylight saving since 1991: a fixed offset suffices.

@@ -44,7 +44,7 @@ class CatalogueView(MethodView):
         """The catalogue's items in force on ``as_of``, as known at ``known_at``."""
         if not YEARS[0] <= year <= YEARS[1]:
             raise Problem(404, "Not Found", f"no catalogue for the year {year}")
-        catalogue = fresh(code).views.catalogue_on(town_id, year, moment(args))
+        catalogue = fresh(code).norms.catalogue_on(town_id, year, moment(args))
         if catalogue is None:
             raise Problem(404, "Not Found", f"no {year} catalogue of {town_id} in force then")
         return catalogue

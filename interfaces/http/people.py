@@ -44,7 +44,7 @@ class PersonView(MethodView):
     @blp.response(200, schemas.PersonOut)
     def get(self, code: str, person_id: UUID) -> dict[str, Any]:
         """A person: rank and source, and their name until it is erased."""
-        person = fresh(code).views.person(person_id)
+        person = fresh(code).staffing.person(person_id)
         if person is None:
             raise Problem(404, "Not Found", f"no person {person_id}")
         return person
@@ -63,7 +63,7 @@ class PersonView(MethodView):
         current_app.config["STORAGE"].directory.erase_from_responses(
             f"/v1/tenants/{code}/people|", str(person_id),
             current_app.json.dumps(person_json(person)))
-        place.views.forget_erased()
+        place.person_keys.forget_erased()
         return Response(status=204)
 
 
@@ -75,7 +75,7 @@ class PersonPosts(MethodView):
     def get(self, args: dict[str, Any], code: str, person_id: UUID) -> dict[str, Any]:
         """The posts the person holds on ``as_of``, as known at ``known_at``."""
         place, when = fresh(code), moment(args)
-        if place.views.person(person_id) is None:
+        if place.staffing.person(person_id) is None:
             raise Problem(404, "Not Found", f"no person {person_id}")
         return {"person_id": person_id, "as_of": when.as_of, "known_at": when.known_at,
-                "items": place.views.person_posts(person_id, when)}
+                "items": place.staffing.person_posts(person_id, when)}

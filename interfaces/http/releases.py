@@ -19,10 +19,10 @@ from application.change_counts import CountyYears, count_changes, sum_counts, vi
 from application.reconciliation import Proposal, Reconciliation, difference_dict
 from domain.reconciliation import Link, MappingRefused
 from domain.releases import RELEASES
-from infra.change_queries import ceased_units, counted_changes, towns, village_units_on
+from infra.views.counts import ceased_units, counted_changes, towns, village_units_on
 from infra.releases import ReleaseFiles
 from infra.storage import County
-from infra.views import Moment
+from infra.views.schema import Moment
 from interfaces.http import release_schemas as schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import county, storage

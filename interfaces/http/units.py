@@ -109,7 +109,7 @@ class Units(MethodView):
         place = fresh(code)
         after = decode_cursor(args["cursor"], "units", is_uuid_text)
         after_id = UUID(after) if after else None
-        rows = place.views.units_on(
+        rows = place.structure.units_on(
             moment(args),
             statuses=None if args["status"] == "all" else ("active",),
             kind=args["kind"],
@@ -144,7 +144,7 @@ class UnitView(MethodView):
     @blp.response(200, schemas.UnitOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """A unit as it stood on ``as_of``, as known at ``known_at``."""
-        row = fresh(code).views.unit_on(unit_id, moment(args))
+        row = fresh(code).structure.unit_on(unit_id, moment(args))
         if row is None:
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         return unit_json(row)
@@ -203,7 +203,7 @@ class History(MethodView):
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """Every recorded event that touched the unit, in recorded order."""
         when = moment(args)
-        items = fresh(code).views.history(unit_id, when.known_at)
+        items = fresh(code).changelog.history(unit_id, when.known_at)
         if not items:
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         return {"unit_id": unit_id, "known_at": when.known_at, "items": items}
@@ -219,9 +219,9 @@ class Lineage(MethodView):
         as effective on ``as_of`` and known at ``known_at``."""
         place = fresh(code)
         when = moment(args)
-        if not place.views.history(unit_id, when.known_at):
+        if not place.changelog.history(unit_id, when.known_at):
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
-        return {"unit_id": unit_id, **place.views.lineage(unit_id, when)}
+        return {"unit_id": unit_id, **place.changelog.lineage(unit_id, when)}
 
 
 @blp.route("/tree")
@@ -232,7 +232,7 @@ class Tree(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
         when = moment(args)
-        rows = sorted(fresh(code).views.tree_rows(when), key=itemgetter(2))  # by name
+        rows = sorted(fresh(code).structure.tree_rows(when), key=itemgetter(2))  # by name
         nodes = {row[0]: {"id": row[0], "kind": row[1], "name": row[2], "code": row[4],
                           "federation_id": row[5], "children": []}
                  for row in rows}
@@ -267,7 +267,7 @@ class Diff(MethodView):
         if args["to"] < args["from_"]:
             raise Problem(422, "Unprocessable Entity", "to is before from",
                           errors={"to": ["must not be before from"]})
-        entries = fresh(code).views.events_between(
+        entries = fresh(code).changelog.events_between(
             args["from_"], args["to"], list(DIFF_TYPES), when.known_at
         )
         result: dict[str, Any] = {"from_": args["from_"], "to": args["to"],

@@ -304,7 +304,7 @@ def test_the_replay_audit_covers_arrangements_and_catalogues(county: Client, sto
 
     from application.audit import replayed_records
     from application.replay import replay
-    from infra.views import Moment
+    from infra.views.schema import Moment
 
     zone = county.unit("functional_zone", "经济开发区")
     street = county.unit("subdistrict", "东山街道")

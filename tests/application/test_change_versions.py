@@ -16,7 +16,7 @@ from conftest import county_code
 from domain.changes import Change, Succession
 from domain.kinds import UnitKind
 from infra.storage import PostgresStorage, Storage, open_storage
-from infra.views import Moment
+from infra.views.schema import Moment
 
 
 def _mapper() -> Mapper:
@@ -94,10 +94,10 @@ def test_a_county_of_schema_3_is_brought_up_to_date(storage: Storage) -> None:
         ledger.amend_policy({"plans_required": False}, date(1, 1, 1), "test")
         receipt = ledger.convert(village_id=village, community=CommunitySpec("社区"),
                                  effective_date=date(2013, 1, 1), actor="test")
-        views = reopened.county(code).views
-        lineage_rows = views.lineage(receipt.created_unit_ids[0],
+        county = reopened.county(code)
+        lineage_rows = county.changelog.lineage(receipt.created_unit_ids[0],
                                      Moment(date(2013, 1, 1), datetime.now(timezone.utc)))
         assert [p["lineage"] for p in lineage_rows["predecessors"]] == ["exact"]
-        assert views.change(receipt.change_id)["source"] is None  # type: ignore[index]
+        assert county.changelog.change(receipt.change_id)["source"] is None  # type: ignore[index]
     finally:
         reopened.close()

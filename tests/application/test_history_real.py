@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from domain.releases import RELEASES
 from infra.storage import Settings, open_storage
-from infra.views import Moment
+from infra.views.schema import Moment
 from interfaces.cli import main
 
 
@@ -28,18 +28,18 @@ def test_ruian_from_2016_to_2023(store_url: str) -> None:
     try:
         ruian = storage.county("330381")
         now = datetime.now(timezone.utc)
-        before = ruian.views.units_on(Moment(date(2018, 10, 31), now))
-        after = ruian.views.units_on(Moment(date(2019, 10, 31), now))
+        before = ruian.structure.units_on(Moment(date(2018, 10, 31), now))
+        after = ruian.structure.units_on(Moment(date(2019, 10, 31), now))
         assert sum(u["parent_id"] is not None for u in before) == 908 + 51
         assert sum(u["parent_id"] is not None for u in after) == 421 + 101
         # Every village-level unit the 2019 release brought shows where it came from.
         new = [u for u in after if u["established_on"] == date(2019, 10, 31)]
         assert len(new) > 50
         for unit in new:  # 2019 brought no village without a predecessor
-            lineage = ruian.views.lineage(unit["unit_id"], Moment(date(2019, 10, 31), now))
+            lineage = ruian.changelog.lineage(unit["unit_id"], Moment(date(2019, 10, 31), now))
             assert lineage["predecessors"], unit["name"]
         groups = [u for u in new if any(
-            p["lineage"] == "group" for p in ruian.views.lineage(
+            p["lineage"] == "group" for p in ruian.changelog.lineage(
                 u["unit_id"], Moment(date(2019, 10, 31), now))["predecessors"])]
         assert groups
     finally:

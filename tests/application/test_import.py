@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from infra.storage import Settings, open_storage
-from infra.views import Moment
+from infra.views.schema import Moment
 from interfaces.cli import main
 
 DATA = Path(__file__).parents[1] / "data"
@@ -45,7 +45,7 @@ def test_importing_a_county_twice_adds_it_once(store_url: str) -> None:
         county = storage.county("330305")
         county.catch_up()
         now = datetime.now(timezone.utc)
-        rows = county.views.units_on(Moment(date(2023, 1, 1), now))
+        rows = county.structure.units_on(Moment(date(2023, 1, 1), now))
         kinds = {}
         for row in rows:
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
@@ -54,7 +54,7 @@ def test_importing_a_county_twice_adds_it_once(store_url: str) -> None:
         assert kinds["village"] == villages
         assert kinds["subdistrict"] == 6 and kinds["town"] == 1 and kinds["township"] == 1
         assert kinds["village"] + kinds["urban_community"] == 94
-        assert county.views.units_on(Moment(date(2022, 12, 31), now)) == []
+        assert county.structure.units_on(Moment(date(2022, 12, 31), now)) == []
         towns = {r["unit_id"] for r in rows if r["parent_id"] is None}
         assert all(r["parent_id"] in towns for r in rows if r["parent_id"] is not None)
         assert {r["code"] for r in rows if r["name"] == "北岙街道"} == {"330305001"}

@@ -29,7 +29,7 @@ from domain.releases import Row
 from domain.rules import DomainError
 from domain.units import Population
 from infra.storage import Storage
-from infra.views import Moment
+from infra.views.schema import Moment
 
 DAYS = st.dates(min_value=date(2010, 1, 1), max_value=date(2016, 12, 31))
 TOWN_KINDS = st.sampled_from([UnitKind.TOWN, UnitKind.SUBDISTRICT, UnitKind.CENTRAL_TOWN])
@@ -182,12 +182,12 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
         rebuilt = replay(ledger, known_at)
         replayed = {uid: replayed_facts(u, day) for uid, u in rebuilt.existing_units().items()}
         viewed = {row["unit_id"]: in_view(row) for row in
-                  county.views.units_on(Moment(day, known_at), statuses=None)}
+                  county.structure.units_on(Moment(day, known_at), statuses=None)}
         assert viewed == replayed
-        assert county.views.staffing_on(Moment(day, known_at)) == replayed_staffing(
+        assert county.staffing.staffing_on(Moment(day, known_at)) == replayed_staffing(
             rebuilt.bodies.values(), day)
         active = {str(uid) for uid, facts in replayed.items() if facts["status"] == "active"}
-        assert {row[0] for row in county.views.tree_rows(Moment(day, known_at))} == active
+        assert {row[0] for row in county.structure.tree_rows(Moment(day, known_at))} == active
 
 
 def test_a_day_before_anything_shows_only_planned_units(storage: Storage) -> None:
@@ -196,9 +196,9 @@ def test_a_day_before_anything_shows_only_planned_units(storage: Storage) -> Non
                                         effective_date=date(2012, 1, 1), actor="test").id
     county.catch_up()
     now = datetime.now(timezone.utc)
-    [row] = county.views.units_on(Moment(date(2011, 12, 31), now), statuses=None)
+    [row] = county.structure.units_on(Moment(date(2011, 12, 31), now), statuses=None)
     assert (row["unit_id"], row["status"]) == (town, "planned")
-    assert county.views.units_on(Moment(date(2011, 12, 31), now - timedelta(days=1)), statuses=None) == []
+    assert county.structure.units_on(Moment(date(2011, 12, 31), now - timedelta(days=1)), statuses=None) == []
 
 
 def test_a_command_brings_the_views_up_to_its_own_events(storage: Storage) -> None:
@@ -207,7 +207,7 @@ def test_a_command_brings_the_views_up_to_its_own_events(storage: Storage) -> No
     receipt = county.ledger.establish_unit(kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
                                            effective_date=date(2012, 1, 1), actor="test")
     assert county.views.tracked_position() == receipt.position
-    [row] = county.views.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))
+    [row] = county.structure.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))
     assert row["unit_id"] == receipt.id
 
 
@@ -220,4 +220,4 @@ def test_events_the_views_missed_are_caught_up(storage: Storage) -> None:
                                            effective_date=date(2012, 1, 1), actor="test")
     assert county.views.tracked_position() < receipt.position
     assert county.catch_up() == receipt.position
-    assert len(county.views.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))) == 1
+    assert len(county.structure.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))) == 1

@@ -8,16 +8,17 @@ from datetime import date, datetime
 from uuid import UUID
 
 from application.change_counts import CountedChange, Town
-from infra.views import CURRENT, STILL_BELIEVED, Moment, StructureViewsSQL
+from infra.views.schema import CURRENT, STILL_BELIEVED, Moment
+from infra.views.tables import ViewTables
 
 # What a release lists at the village level: every kind but the federation (联居).
 LISTED_VILLAGE_KINDS = ("village", "urban_community", "rural_community")
 
 
-def counted_changes(views: StructureViewsSQL, after: date, until: date,
+def counted_changes(views: ViewTables, after: date, until: date,
                     known_at: datetime) -> list[CountedChange]:
     d = views.dialect
-    rows = views._query(
+    rows = views.query(
         "SELECT c.change_id, c.type, c.effective_date, "
         "MIN(CAST(COALESCE(u.parent_id, u.unit_id) AS TEXT)) AS town_id "
         "FROM {changes} AS c JOIN {history} AS h ON h.change_id = c.change_id "
@@ -32,12 +33,12 @@ def counted_changes(views: StructureViewsSQL, after: date, until: date,
                           UUID(r["town_id"])) for r in rows]
 
 
-def towns(views: StructureViewsSQL, town_ids: Sequence[UUID]) -> list[Town]:
+def towns(views: ViewTables, town_ids: Sequence[UUID]) -> list[Town]:
     """Each town by its latest name and code."""
     if not town_ids:
         return []
     wanted = set(town_ids)
-    rows = views._query(
+    rows = views.query(
         "SELECT unit_id, name, code FROM {units} WHERE parent_id IS NULL AND recorded_to = %s "
         "ORDER BY valid_from", (STILL_BELIEVED,))
     latest: dict[UUID, Town] = {}
@@ -48,19 +49,19 @@ def towns(views: StructureViewsSQL, town_ids: Sequence[UUID]) -> list[Town]:
     return list(latest.values())
 
 
-def village_units_on(views: StructureViewsSQL, moment: Moment) -> int:
+def village_units_on(views: ViewTables, moment: Moment) -> int:
     """How many village-level units (as the releases count them) were active."""
-    rows = views._query(
+    rows = views.query(
         f"SELECT COUNT(*) AS n FROM {{units}} WHERE {CURRENT} AND status = 'active' "
         "AND kind IN (%s, %s, %s)", (*moment.params(), *LISTED_VILLAGE_KINDS))
     return int(rows[0]["n"])
 
 
-def ceased_units(views: StructureViewsSQL, after: date, until: date,
+def ceased_units(views: ViewTables, after: date, until: date,
                  known_at: datetime) -> list[tuple[date, str]]:
     """(effective date, type of the change) of each village-level unit that ceased
     in the window, by changes still in force."""
-    rows = views._query(
+    rows = views.query(
         "SELECT h.effective_date, c.type FROM {history} AS h "
         "JOIN {changes} AS c ON c.change_id = h.change_id "
         "WHERE h.type = 'ceased' AND h.kind IN (%s, %s, %s) "

@@ -1,0 +1,131 @@
+"""How the views reach their tables: what differs between the stores (the
+dialect), and one county's tables named, created, upgraded, read and written.
+
+One SQL text serves PostgreSQL and SQLite: templates name tables as ``{units}``
+and take ``%s`` placeholders; each dialect turns them into its own statements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from infra.views.schema import ADDED_COLUMNS, COLUMNS, COLUMNS_BY_TABLE, INDEX_DDL, KEYS
+
+
+class Dialect:
+    """What differs between the stores: names, placeholders, types, values read back."""
+
+    types: dict[str, str]
+
+    def statement(self, template: str, names: dict[str, str]) -> Any:
+        raise NotImplementedError
+
+    def column_names(self, curs: Any, table: str) -> set[str]:
+        raise NotImplementedError
+
+    @contextmanager
+    def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
+        """A cursor for reads, outside any transaction where the store allows;
+        rows as dicts, or as plain tuples where speed counts."""
+        raise NotImplementedError
+        yield
+
+    def before_erasing(self, curs: Any) -> None:
+        """Make the store overwrite, not merely unlink, what the transaction deletes."""
+
+    @contextmanager
+    def batched(self, curs: Any) -> Iterator[None]:
+        """Statements whose results nobody reads, sent without waiting for each."""
+        yield
+
+    def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
+        """After an erasure is committed: leave no copy of what it erased that a raw
+        scan of the store's files could find (old row versions, logs)."""
+
+    def identifier(self, name: str) -> Any:
+        return name
+
+    def uuid(self, value: Any) -> UUID | None:
+        return value if value is None or isinstance(value, UUID) else UUID(value)
+
+    def date(self, value: Any) -> date | None:
+        return value if value is None or isinstance(value, date) else date.fromisoformat(value)
+
+    def timestamp(self, value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+
+class ViewTables:
+    """One county's view tables; mixed into a library tracking recorder, whose
+    datastore they share, so that rows and tracking commit together."""
+
+    dialect: Dialect
+    application_name: str
+    datastore: Any
+
+    def _init_views(self, names: dict[str, str]) -> None:
+        self._names = names
+        self._statements: dict[str, Any] = {}
+
+    def sql(self, template: str) -> Any:
+        """The statement of a template, prepared once per county."""
+        statement = self._statements.get(template)
+        if statement is None:
+            statement = self.dialect.statement(template, self._names)
+            self._statements[template] = statement
+        return statement
+
+    def view_ddl(self) -> list[Any]:
+        types = self.dialect.types
+        tables = [
+            "CREATE TABLE IF NOT EXISTS {%s} (%s)" % (
+                table,
+                ", ".join([f"{name} {types[kind]}" for name, kind in columns]
+                          + ([KEYS[table]] if table in KEYS else [])),
+            )
+            for table, columns in COLUMNS.items()
+        ]
+        return [self.sql(statement) for statement in (*tables, *INDEX_DDL)]
+
+    def migrate(self) -> None:
+        """Add the columns a newer release brought to tables made before it (each
+        looked for first: a county onboarded since has them already)."""
+        with self.writing() as curs:
+            for table, column in ADDED_COLUMNS:
+                if column not in self.dialect.column_names(curs, self._names[table]):
+                    kind = self.dialect.types[COLUMNS_BY_TABLE[table][column]]
+                    curs.execute(self.sql(f"ALTER TABLE {{{table}}} ADD COLUMN {column} {kind}"))
+
+    def table(self, name: str) -> Any:
+        return self.dialect.identifier(self._names[name])
+
+    @contextmanager
+    def reading(self, *, tuples: bool = False) -> Iterator[Any]:
+        with self.dialect.reading(self.datastore, tuples=tuples) as curs:
+            yield curs
+
+    @contextmanager
+    def writing(self) -> Iterator[Any]:
+        """A transaction that holds the county's projection lock."""
+        raise NotImplementedError
+        yield
+
+    def rows(self, curs: Any, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        curs.execute(self.sql(template), tuple(params))
+        return [dict(row) for row in curs.fetchall()]
+
+    def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.reading() as curs:
+            return self.rows(curs, template, params)
+
+    def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows, in COLUMNS order, into one of the views' tables."""
+        if rows:
+            names = ", ".join(name for name, _ in COLUMNS[table])
+            marks = ", ".join(["%s"] * len(COLUMNS[table]))
+            curs.executemany(self.sql(f"INSERT INTO {{{table}}} ({names}) VALUES ({marks})"), rows)
