@@ -14,9 +14,12 @@ serve: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	$(BIN)/grassroots serve
 
-# Install what the tests need and run the whole suite (PostgreSQL on 127.0.0.1:5432).
+# Install what the tests need, lint and type-check, then run the whole suite
+# (PostgreSQL on 127.0.0.1:5432).
 test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # The benchmarks, each figure beside its baseline (see bench/README.md).
