@@ -126,6 +126,8 @@ class Role(str, Enum):
     HEAD = "head"  # 负责人
 
 
+ROLES = {role.value: role for role in Role}  # faster than Role(value) on a long snapshot
+
 # H5: the social work committee's leaders and the party posts they must hold.
 SOCIAL_WORK_LEADERS = {
     Role.DIRECTOR: Role.SECRETARY,
@@ -151,9 +153,28 @@ class Post:
     def holds_on(self, day: date) -> bool:
         return self.since <= day and (self.until is None or day < self.until)
 
+    def stored(self) -> list[Any]:
+        """The post as a row of plain values (a snapshot of its body holds it so)."""
+        return [self.post_id.int, self.person_id.int, self.role.value, self.full_time,
+                self.concurrent, self.since.isoformat(), _iso(self.until),
+                self.started_by.int, self.ended_by.int if self.ended_by else None,
+                self.end_reason]
+
+    @classmethod
+    def restored(cls, row: list[Any], changes: dict[int, UUID]) -> Post:
+        """The post of a ``stored`` row; ``changes`` gives the ids of its body's changes."""
+        post_id, person_id, role, full_time, concurrent, since, until, started, ended, reason = row
+        return cls(UUID(int=post_id), UUID(int=person_id), ROLES[role], full_time, concurrent,
+                   date.fromisoformat(since), date.fromisoformat(until) if until else None,
+                   changes[started], changes[ended] if ended else None, reason)
+
     @property
     def valid_to(self) -> date:
         return self.until or END
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @dataclass(frozen=True)
@@ -408,6 +429,23 @@ class Body(Retractable):
             since = self.changes[change_id]
             return [c for c in later if c in ends or self.changes[c] >= since]
         return [c for c in later if c in ends]
+
+    # -- Snapshots (``Retractable.Snapshot``): a body's posts grow without bound ----
+
+    def stored_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {**super().stored_state(state), "type": self.type.value,
+                "posts": [post.stored() for post in self.posts.values()],
+                "withdrawn": [[c.int, [p.int for p in posts]]
+                              for c, posts in self.withdrawn.items()]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)
+        changes = self._changes_by_int()
+        self.type = BodyType(state["type"])
+        self.posts = {post.post_id: post for post in
+                      (Post.restored(row, changes) for row in state["posts"])}
+        self.withdrawn = {changes[c]: [UUID(int=p) for p in posts]
+                          for c, posts in state["withdrawn"]}
 
 
 def require_social_work_leadership(
