@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -50,6 +50,10 @@ from domain.rules import Conflict, NotFound
 from domain.units import Crossing, Population, Stamp, Unit
 
 A = TypeVar("A", bound=Aggregate)
+
+# A body's posts grow without bound: it is loaded from its latest snapshot, taken
+# every this many of its events, and the events since (decision 15).
+BODY_SNAPSHOT_INTERVAL = 20
 
 
 class DateAsISO(Transcoding):
@@ -120,6 +124,7 @@ class CountyLedger(Application):
     """The event-sourced ledger of one county (tenant): 县/市/区 by its 6-digit code."""
 
     lookups: Lookups
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Body: BODY_SNAPSHOT_INTERVAL}
 
     def __init__(self, county: str, env: dict[str, str] | None = None):
         # The library names tables and scopes settings after the application name.

@@ -31,9 +31,10 @@ from eventsourcing.domain import Aggregate
 
 from domain.bodies import BodyType, Role
 from domain.kinds import UnitKind
-from domain.rules import Conflict, RuleRefused, require_recorded_after
+from domain.rules import Conflict, RuleRefused
+from domain.stamped import Stamp, StampedAggregate
 from domain.timeline import END
-from domain.units import Stamp, Unit
+from domain.units import Unit
 
 ONE_TEAM = "one_team"  # 区街合一: 一套班子、两块牌子
 COORDINATED = "coordinated"  # 区街统分: 部分领导干部实行交叉任职
@@ -65,13 +66,32 @@ def _require_mode(mode: str) -> None:
                                 f"{', '.join(f'{m} ({label})' for m, label in MODES.items())}")
 
 
-class Arrangement(Aggregate):
+class Arrangement(StampedAggregate):
     """A zone and a sub-district (or town) running in one mode over a period."""
 
-    class Event(Aggregate.Event):
-        effective_date: date
-        change_id: UUID
-        actor: str
+    class Event(StampedAggregate.Event):
+        """A fact of the arrangement."""
+
+    @classmethod
+    def make(cls, *, zone: Unit, subdistrict: Unit, mode: str, stamp: Stamp) -> Arrangement:
+        if zone.kind not in ZONE_KINDS:
+            raise RuleRefused(
+                None, f"the first party of a zone arrangement is a functional_zone, "
+                      f"not a {zone.kind.value}")
+        if subdistrict.kind not in OTHER_KINDS:
+            kinds = ", ".join(sorted(k.value for k in OTHER_KINDS))
+            raise RuleRefused(
+                None, f"a zone runs with a sub-district or town ({kinds}), "
+                      f"not a {subdistrict.kind.value}")
+        _require_mode(mode)
+        day = stamp.effective_date
+        for unit in (zone, subdistrict):
+            unit.require_not_void()
+            unit.require_open_on(day, f"make a {MODES[mode]} arrangement with")
+        arrangement = cls._create_stamped(
+            cls.Made, stamp, zone_id=zone.id, subdistrict_id=subdistrict.id, mode=mode)
+        zone.host_arrangement(arrangement.id, mode, stamp)
+        return arrangement
 
     class Made(Aggregate.Created, Event):
         zone_id: UUID
@@ -90,6 +110,15 @@ class Arrangement(Aggregate):
         self.ended_on: date | None = None
         self.ended_by: UUID | None = None
 
+    def end(self, stamp: Stamp) -> None:
+        if self.ended_on is not None:
+            raise Conflict(None, f"the arrangement already ends on {self.ended_on}",
+                           [self.ended_by] if self.ended_by else [])
+        if stamp.effective_date <= self.made_on:
+            raise Conflict(None, f"the arrangement starts only on {self.made_on}; it can end "
+                                 "no earlier than the day after", [self.made_by])
+        self._record(self.Ended, stamp)
+
     class Ended(Event):
         """The first day the arrangement is no longer in force."""
 
@@ -106,51 +135,6 @@ class Arrangement(Aggregate):
     def overlaps(self, since: date, until: date | None = None) -> bool:
         """In force on some day of [since, until)."""
         return self.made_on < (until or END) and since < self.valid_to
-
-    # -- Commands ------------------------------------------------------------
-
-    @classmethod
-    def make(cls, *, zone: Unit, subdistrict: Unit, mode: str, stamp: Stamp) -> Arrangement:
-        if zone.kind not in ZONE_KINDS:
-            raise RuleRefused(
-                None, f"the first party of a zone arrangement is a functional_zone, "
-                      f"not a {zone.kind.value}")
-        if subdistrict.kind not in OTHER_KINDS:
-            kinds = ", ".join(sorted(k.value for k in OTHER_KINDS))
-            raise RuleRefused(
-                None, f"a zone runs with a sub-district or town ({kinds}), "
-                      f"not a {subdistrict.kind.value}")
-        _require_mode(mode)
-        day = stamp.effective_date
-        for unit in (zone, subdistrict):
-            unit.require_not_void()
-            unit.require_open_on(day, f"make a {MODES[mode]} arrangement with")
-        arrangement = cls._create(
-            cls.Made,
-            effective_date=day,
-            change_id=stamp.change_id,
-            actor=stamp.actor,
-            zone_id=zone.id,
-            subdistrict_id=subdistrict.id,
-            mode=mode,
-            timestamp=stamp.recorded_at,
-        )
-        zone.host_arrangement(arrangement.id, mode, stamp)
-        return arrangement
-
-    def end(self, stamp: Stamp) -> None:
-        day = stamp.effective_date
-        if self.ended_on is not None:
-            raise Conflict(None, f"the arrangement already ends on {self.ended_on}",
-                           [self.ended_by] if self.ended_by else [])
-        if day <= self.made_on:
-            raise Conflict(None, f"the arrangement starts only on {self.made_on}; it can end "
-                                 "no earlier than the day after", [self.made_by])
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            self.Ended, effective_date=day, change_id=stamp.change_id, actor=stamp.actor,
-            timestamp=stamp.recorded_at,
-        )
 
 
 def require_no_overlap(

@@ -24,8 +24,9 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import Level, UnitKind
-from domain.rules import Conflict, RuleRefused, require_recorded_after
-from domain.units import Stamp, Unit
+from domain.rules import Conflict, RuleRefused
+from domain.stamped import Stamp, StampedAggregate
+from domain.units import Unit
 
 # 二(一)2: 中心镇的主要职能。"促进经济发展、加强社会管理、强化公共服务、推进基层民主,
 # 突出基层社会管理职能。" Towns and townships alike; 街道根据有关规定参照执行.
@@ -157,13 +158,31 @@ class Version:
     change_id: UUID
 
 
-class AssessmentCatalogue(Aggregate):
+class AssessmentCatalogue(StampedAggregate):
     """A town-level unit's assessment catalogue for one year (年度考核目录)."""
 
-    class Event(Aggregate.Event):
-        effective_date: date
-        change_id: UUID
-        actor: str
+    class Event(StampedAggregate.Event):
+        """A fact of the catalogue."""
+
+    @classmethod
+    def adopt(
+        cls, *, town: Unit, year: int, items: list[Item], max_veto_items: int, stamp: Stamp,
+    ) -> AssessmentCatalogue:
+        if town.kind.level is not Level.TOWN:
+            raise RuleRefused(
+                "H7", f"a {town.kind.value} is not a town-level unit: only towns, "
+                      "sub-districts and functional zones keep an assessment catalogue")
+        town.require_not_void()
+        town.require_open_on(stamp.effective_date, f"adopt the {year} assessment catalogue of")
+        cls._require_h7(items, town.kind, max_veto_items)
+        return cls._create_stamped(
+            cls.Adopted, stamp,
+            id=catalogue_id(town.id, year),
+            town_id=town.id,
+            town_kind=town.kind.value,
+            year=year,
+            items=[item.to_dict() for item in items],
+        )
 
     class Adopted(Aggregate.Created, Event):
         town_id: UUID
@@ -183,47 +202,6 @@ class AssessmentCatalogue(Aggregate):
         self.adopted_by = change_id
         self.versions: list[Version] = [
             Version(effective_date, tuple(Item.from_dict(i) for i in items), change_id)]
-
-    class Revised(Event):
-        items: list[dict[str, Any]]
-
-        def apply(self, catalogue: AssessmentCatalogue) -> None:
-            catalogue.versions.append(Version(
-                self.effective_date, tuple(Item.from_dict(i) for i in self.items),
-                self.change_id))
-
-    # -- Reading -------------------------------------------------------------
-
-    @property
-    def items(self) -> list[Item]:
-        """The items of the latest version."""
-        return list(self.versions[-1].items)
-
-    # -- Commands ------------------------------------------------------------
-
-    @classmethod
-    def adopt(
-        cls, *, town: Unit, year: int, items: list[Item], max_veto_items: int, stamp: Stamp,
-    ) -> AssessmentCatalogue:
-        if town.kind.level is not Level.TOWN:
-            raise RuleRefused(
-                "H7", f"a {town.kind.value} is not a town-level unit: only towns, "
-                      "sub-districts and functional zones keep an assessment catalogue")
-        town.require_not_void()
-        town.require_open_on(stamp.effective_date, f"adopt the {year} assessment catalogue of")
-        cls._require_h7(items, town.kind, max_veto_items)
-        return cls._create(
-            cls.Adopted,
-            id=catalogue_id(town.id, year),
-            effective_date=stamp.effective_date,
-            change_id=stamp.change_id,
-            actor=stamp.actor,
-            town_id=town.id,
-            town_kind=town.kind.value,
-            year=year,
-            items=[item.to_dict() for item in items],
-            timestamp=stamp.recorded_at,
-        )
 
     def revise(
         self, items: list[Item], max_veto_items: int, stamp: Stamp, *,
@@ -245,11 +223,22 @@ class AssessmentCatalogue(Aggregate):
             town.require_not_void()
             town.require_open_on(day, f"revise the {self.year} assessment catalogue of")
         self._require_h7(items, self.town_kind, max_veto_items)
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            self.Revised, effective_date=day, change_id=stamp.change_id, actor=stamp.actor,
-            timestamp=stamp.recorded_at, items=[item.to_dict() for item in items],
-        )
+        self._record(self.Revised, stamp, items=[item.to_dict() for item in items])
+
+    class Revised(Event):
+        items: list[dict[str, Any]]
+
+        def apply(self, catalogue: AssessmentCatalogue) -> None:
+            catalogue.versions.append(Version(
+                self.effective_date, tuple(Item.from_dict(i) for i in self.items),
+                self.change_id))
+
+    # -- Reading -------------------------------------------------------------
+
+    @property
+    def items(self) -> list[Item]:
+        """The items of the latest version."""
+        return list(self.versions[-1].items)
 
     @staticmethod
     def _require_h7(items: list[Item], kind: UnitKind, max_veto_items: int) -> None:

@@ -21,9 +21,10 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import TOWN_LEVEL, UnitKind
-from domain.rules import Conflict, RuleRefused, require_recorded_after
+from domain.rules import Conflict, RuleRefused
+from domain.stamped import Retractable, Stamp
 from domain.timeline import END
-from domain.units import Stamp, Unit
+from domain.units import Unit
 
 TOWNS = frozenset({UnitKind.CENTRAL_TOWN, UnitKind.TOWN, UnitKind.TOWNSHIP})
 COMMUNITIES = frozenset({UnitKind.URBAN_COMMUNITY, UnitKind.RURAL_COMMUNITY})
@@ -125,6 +126,8 @@ class Role(str, Enum):
     HEAD = "head"  # 负责人
 
 
+ROLES = {role.value: role for role in Role}  # faster than Role(value) on a long snapshot
+
 # H5: the social work committee's leaders and the party posts they must hold.
 SOCIAL_WORK_LEADERS = {
     Role.DIRECTOR: Role.SECRETARY,
@@ -150,9 +153,28 @@ class Post:
     def holds_on(self, day: date) -> bool:
         return self.since <= day and (self.until is None or day < self.until)
 
+    def stored(self) -> list[Any]:
+        """The post as a row of plain values (a snapshot of its body holds it so)."""
+        return [self.post_id.int, self.person_id.int, self.role.value, self.full_time,
+                self.concurrent, self.since.isoformat(), _iso(self.until),
+                self.started_by.int, self.ended_by.int if self.ended_by else None,
+                self.end_reason]
+
+    @classmethod
+    def restored(cls, row: list[Any], changes: dict[int, UUID]) -> Post:
+        """The post of a ``stored`` row; ``changes`` gives the ids of its body's changes."""
+        post_id, person_id, role, full_time, concurrent, since, until, started, ended, reason = row
+        return cls(UUID(int=post_id), UUID(int=person_id), ROLES[role], full_time, concurrent,
+                   date.fromisoformat(since), date.fromisoformat(until) if until else None,
+                   changes[started], changes[ended] if ended else None, reason)
+
     @property
     def valid_to(self) -> date:
         return self.until or END
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @dataclass(frozen=True)
@@ -166,19 +188,41 @@ class Appointment:
     consent: dict[str, Any] | None = None  # H6: the host party committee's document
 
 
-class Body(Aggregate):
+class Body(Retractable):
     """A party organisation, committee, centre or agency of one unit."""
 
-    class Event(Aggregate.Event):
-        effective_date: date
-        change_id: UUID
-        actor: str
+    noun = "body"
 
-        def mutate(self, aggregate: Any) -> Any:
-            body = super().mutate(aggregate)
-            if not isinstance(self, Body.Retracted):
-                body.changes.setdefault(self.change_id, self.effective_date)
-            return body
+    class Event(Retractable.Event):
+        """A fact of the body or of one of its posts."""
+
+    # -- Establishment ---------------------------------------------------------
+
+    @classmethod
+    def establish(
+        cls, *, type: BodyType, unit: Unit, name: str | None,  # noqa: A002
+        attributes: dict[str, Any], stamp: Stamp,
+    ) -> Body:
+        if unit.kind not in FOUND_ON[type]:
+            rule = "H5" if type is BodyType.SOCIAL_WORK_COMMITTEE else "H4"
+            kinds = ", ".join(sorted(k.value for k in FOUND_ON[type]))
+            raise RuleRefused(
+                rule, f"a {type.value} is found on {kinds}, not on a {unit.kind.value}")
+        unit.require_not_void()
+        unit.require_open_on(stamp.effective_date, f"establish a {type.value} in")
+        if unit.ceased_on is not None:
+            raise Conflict(
+                "H4", f"{unit.name_on(stamp.effective_date)} ceases on {unit.ceased_on}; "
+                      "a body in it would outlive it", [unit.ceased_by] if unit.ceased_by else [])
+        body = cls._create_stamped(
+            cls.Established, stamp,
+            type=type.value,
+            name=name or f"{unit.name_on(stamp.effective_date)}{type.label}",
+            unit_id=unit.id,
+            attributes=attributes,
+        )
+        unit.host_body(body.id, type.value, stamp)
+        return body
 
     class Established(Aggregate.Created, Event):
         type: str
@@ -190,73 +234,16 @@ class Body(Aggregate):
         self, effective_date: date, change_id: UUID, actor: str, type: str,  # noqa: A002
         name: str, unit_id: UUID, attributes: dict[str, Any],
     ):
+        super().__init__(effective_date, change_id)
         self.type = BodyType(type)
         self.name = name
         self.unit_id = unit_id
         self.attributes = dict(attributes)
-        self.established_on = effective_date
-        self.established_by = change_id
         self.abolished_on: date | None = None
         self.abolished_by: UUID | None = None
         self.posts: dict[UUID, Post] = {}
-        self.changes: dict[UUID, date] = {change_id: effective_date}
-        self.retracted: set[UUID] = set()
         # The posts each retracted change had started (now gone) or ended (now open).
         self.withdrawn: dict[UUID, list[UUID]] = {}
-
-    class Abolished(Event):
-        def apply(self, body: Body) -> None:
-            body.abolished_on = self.effective_date
-            body.abolished_by = self.change_id
-
-    class PostStarted(Event):
-        post_id: UUID
-        person_id: UUID
-        role: str
-        full_time: bool
-        concurrent: bool
-        consent: dict[str, Any] | None
-
-        def apply(self, body: Body) -> None:
-            body.posts[self.post_id] = Post(
-                self.post_id, self.person_id, Role(self.role), self.full_time,
-                self.concurrent, self.effective_date, None, self.change_id,
-            )
-
-    class PostEnded(Event):
-        post_id: UUID
-        reason: str | None
-        consent: dict[str, Any] | None
-
-        def apply(self, body: Body) -> None:
-            post = body.posts[self.post_id]
-            post.until, post.ended_by, post.end_reason = (
-                self.effective_date, self.change_id, self.reason)
-
-    class Retracted(Event):
-        """A change recorded by mistake no longer applies to this body (撤销)."""
-
-        retracted_change_id: UUID
-
-        def apply(self, body: Body) -> None:
-            body.withdraw(self.retracted_change_id)
-
-    def withdraw(self, change_id: UUID) -> None:
-        self.retracted.add(change_id)
-        if change_id == self.established_by:
-            return  # the body was recorded by mistake: see ``is_void``
-        self.withdrawn[change_id] = [k for k, p in self.posts.items()
-                                     if change_id in (p.started_by, p.ended_by)]
-        self.posts = {k: p for k, p in self.posts.items() if p.started_by != change_id}
-        for post in self.posts.values():
-            if post.ended_by == change_id:
-                post.until = post.ended_by = post.end_reason = None
-        if self.abolished_by == change_id:
-            self.abolished_on = self.abolished_by = None
-
-    @property
-    def is_void(self) -> bool:
-        return self.established_by in self.retracted
 
     # -- Reading the timeline ----------------------------------------------
 
@@ -282,105 +269,6 @@ class Body(Aggregate):
             return self.posts[post_id]
         except KeyError:
             raise Conflict(None, f"post {post_id} is not a post of body {self.id}") from None
-
-    # -- Commands ----------------------------------------------------------
-
-    @classmethod
-    def establish(
-        cls, *, type: BodyType, unit: Unit, name: str | None,  # noqa: A002
-        attributes: dict[str, Any], stamp: Stamp,
-    ) -> Body:
-        if unit.kind not in FOUND_ON[type]:
-            rule = "H5" if type is BodyType.SOCIAL_WORK_COMMITTEE else "H4"
-            kinds = ", ".join(sorted(k.value for k in FOUND_ON[type]))
-            raise RuleRefused(
-                rule, f"a {type.value} is found on {kinds}, not on a {unit.kind.value}")
-        unit.require_not_void()
-        unit.require_open_on(stamp.effective_date, f"establish a {type.value} in")
-        if unit.ceased_on is not None:
-            raise Conflict(
-                "H4", f"{unit.name_on(stamp.effective_date)} ceases on {unit.ceased_on}; "
-                      "a body in it would outlive it", [unit.ceased_by] if unit.ceased_by else [])
-        body = cls._create(
-            cls.Established,
-            effective_date=stamp.effective_date,
-            change_id=stamp.change_id,
-            actor=stamp.actor,
-            type=type.value,
-            name=name or f"{unit.name_on(stamp.effective_date)}{type.label}",
-            unit_id=unit.id,
-            attributes=attributes,
-            timestamp=stamp.recorded_at,
-        )
-        unit.host_body(body.id, type.value, stamp)
-        return body
-
-    def abolish(self, stamp: Stamp) -> None:
-        day = stamp.effective_date
-        self.require_open_on(day, "abolish")
-        if self.abolished_on is not None:
-            raise Conflict(None, f"{self.name} is already abolished on {self.abolished_on}",
-                           [self.abolished_by] if self.abolished_by else [])
-        # A post still open is named by its appointment; one whose recorded end is
-        # later than the date, by that end.
-        held = [p.ended_by or p.started_by for p in self.posts.values()
-                if p.until is None or p.until > day]
-        if held:
-            raise Conflict(None, f"{self.name} has posts held on or after {day}; end them first",
-                           held)
-        self._record(self.Abolished, stamp)
-
-    def wind_up(self, stamp: Stamp) -> None:
-        """The unit ceases (转、并 or dissolution): its posts end and the body with it."""
-        for post in self.posts.values():
-            if post.until is None:
-                self.end_post(post.post_id, stamp, reason="the unit ceased", consent=None,
-                              winding_up=True)
-        self.abolish(stamp)
-
-    def appoint(self, appointment: Appointment, post_id: UUID, stamp: Stamp) -> None:
-        """Start a post on ``stamp.effective_date`` (任职)."""
-        day = stamp.effective_date
-        self.require_open_on(day, "appoint to")
-        self._require_consent(appointment.role, appointment.consent, "appointed")
-        if self.abolished_on is not None:
-            raise Conflict(None, f"{self.name} is abolished on {self.abolished_on}; a post "
-                                 "begun in it would outlive it",
-                           [self.abolished_by] if self.abolished_by else [])
-        # The new post is open-ended: any post of the same person and role not
-        # over by its first day overlaps it, including one that starts later.
-        clash = next((p for p in self.posts.values()
-                      if p.person_id == appointment.person_id and p.role is appointment.role
-                      and (p.until is None or p.until > day)), None)
-        if clash is not None:
-            raise Conflict(None, f"the person already holds the {clash.role.value} post of "
-                                 f"{self.name} from {clash.since}", [clash.started_by])
-        if appointment.full_time and self.type is BodyType.SOCIAL_WORK_COMMITTEE:
-            self._require_room_for_full_time_staff(day)
-        self._record(
-            self.PostStarted, stamp, post_id=post_id, person_id=appointment.person_id,
-            role=appointment.role.value, full_time=appointment.full_time,
-            concurrent=appointment.concurrent, consent=appointment.consent,
-        )
-
-    def end_post(
-        self, post_id: UUID, stamp: Stamp, reason: str | None, consent: dict[str, Any] | None,
-        *, winding_up: bool = False,
-    ) -> Post:
-        """End a post: ``stamp.effective_date`` is the first day it is no longer held."""
-        post = self.post(post_id)
-        day = stamp.effective_date
-        if post.until is not None:
-            raise Conflict(None, f"post {post_id} already ends on {post.until}",
-                           [post.ended_by] if post.ended_by else [])
-        if day <= post.since:
-            raise Conflict(None, f"post {post_id} starts only on {post.since}",
-                           [post.started_by])
-        self.require_open_on(day, "end a post of")
-        if not winding_up:  # a post that ends with its body needs no consent (H6)
-            self._require_consent(post.role, consent, "removed")
-        self._record(self.PostEnded, stamp, post_id=post_id, reason=reason, consent=consent)
-        return post
 
     def require_open_on(self, day: date, what: str) -> None:
         """Nothing happens in a body before it was established or after it was abolished."""
@@ -414,27 +302,127 @@ class Body(Aggregate):
                     "H5", f"{self.name} has {MAX_SOCIAL_WORK_STAFF} full-time staff on {day}, "
                           f"the most a social work committee may have (可配备1—5名)")
 
-    def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            event_class, effective_date=stamp.effective_date, change_id=stamp.change_id,
-            actor=stamp.actor, timestamp=stamp.recorded_at, **facts,
+    # -- Commands and the events they record ------------------------------------
+
+    def appoint(self, appointment: Appointment, post_id: UUID, stamp: Stamp) -> None:
+        """Start a post on ``stamp.effective_date`` (任职)."""
+        day = stamp.effective_date
+        self.require_open_on(day, "appoint to")
+        self._require_consent(appointment.role, appointment.consent, "appointed")
+        if self.abolished_on is not None:
+            raise Conflict(None, f"{self.name} is abolished on {self.abolished_on}; a post "
+                                 "begun in it would outlive it",
+                           [self.abolished_by] if self.abolished_by else [])
+        # The new post is open-ended: any post of the same person and role not
+        # over by its first day overlaps it, including one that starts later.
+        clash = next((p for p in self.posts.values()
+                      if p.person_id == appointment.person_id and p.role is appointment.role
+                      and (p.until is None or p.until > day)), None)
+        if clash is not None:
+            raise Conflict(None, f"the person already holds the {clash.role.value} post of "
+                                 f"{self.name} from {clash.since}", [clash.started_by])
+        if appointment.full_time and self.type is BodyType.SOCIAL_WORK_COMMITTEE:
+            self._require_room_for_full_time_staff(day)
+        self._record(
+            self.PostStarted, stamp, post_id=post_id, person_id=appointment.person_id,
+            role=appointment.role.value, full_time=appointment.full_time,
+            concurrent=appointment.concurrent, consent=appointment.consent,
         )
 
-    # -- Retraction ----------------------------------------------------------
+    class PostStarted(Event):
+        post_id: UUID
+        person_id: UUID
+        role: str
+        full_time: bool
+        concurrent: bool
+        consent: dict[str, Any] | None
 
-    def dependents(self, change_id: UUID) -> list[UUID]:
-        """Later changes that build on what ``change_id`` did to this body: every
-        later one if it established the body; the ends of the posts it started;
-        and, if it ended a post or abolished the body, every later change
-        effective on or after that date (a post or body it would bring back
-        could clash with them: H5's staff cap, a later abolition)."""
-        order = list(self.changes)
-        if change_id not in order:
-            return []
-        later = [c for c in order[order.index(change_id) + 1:] if c not in self.retracted]
-        if change_id == self.established_by:
-            return later
+        def apply(self, body: Body) -> None:
+            body.posts[self.post_id] = Post(
+                self.post_id, self.person_id, Role(self.role), self.full_time,
+                self.concurrent, self.effective_date, None, self.change_id,
+            )
+
+    def end_post(
+        self, post_id: UUID, stamp: Stamp, reason: str | None, consent: dict[str, Any] | None,
+        *, winding_up: bool = False,
+    ) -> Post:
+        """End a post: ``stamp.effective_date`` is the first day it is no longer held."""
+        post = self.post(post_id)
+        day = stamp.effective_date
+        if post.until is not None:
+            raise Conflict(None, f"post {post_id} already ends on {post.until}",
+                           [post.ended_by] if post.ended_by else [])
+        if day <= post.since:
+            raise Conflict(None, f"post {post_id} starts only on {post.since}",
+                           [post.started_by])
+        self.require_open_on(day, "end a post of")
+        if not winding_up:  # a post that ends with its body needs no consent (H6)
+            self._require_consent(post.role, consent, "removed")
+        self._record(self.PostEnded, stamp, post_id=post_id, reason=reason, consent=consent)
+        return post
+
+    class PostEnded(Event):
+        post_id: UUID
+        reason: str | None
+        consent: dict[str, Any] | None
+
+        def apply(self, body: Body) -> None:
+            post = body.posts[self.post_id]
+            post.until, post.ended_by, post.end_reason = (
+                self.effective_date, self.change_id, self.reason)
+
+    def abolish(self, stamp: Stamp) -> None:
+        day = stamp.effective_date
+        self.require_open_on(day, "abolish")
+        if self.abolished_on is not None:
+            raise Conflict(None, f"{self.name} is already abolished on {self.abolished_on}",
+                           [self.abolished_by] if self.abolished_by else [])
+        # A post still open is named by its appointment; one whose recorded end is
+        # later than the date, by that end.
+        held = [p.ended_by or p.started_by for p in self.posts.values()
+                if p.until is None or p.until > day]
+        if held:
+            raise Conflict(None, f"{self.name} has posts held on or after {day}; end them first",
+                           held)
+        self._record(self.Abolished, stamp)
+
+    class Abolished(Event):
+        def apply(self, body: Body) -> None:
+            body.abolished_on = self.effective_date
+            body.abolished_by = self.change_id
+
+    def wind_up(self, stamp: Stamp) -> None:
+        """The unit ceases (转、并 or dissolution): its posts end and the body with it."""
+        for post in self.posts.values():
+            if post.until is None:
+                self.end_post(post.post_id, stamp, reason="the unit ceased", consent=None,
+                              winding_up=True)
+        self.abolish(stamp)
+
+    # -- Retraction (``Retractable.retract``) -------------------------------------
+
+    class Retracted(Retractable.Retracted, Event):
+        """A change recorded by mistake no longer applies to this body (撤销)."""
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+    def withdraw(self, change_id: UUID) -> None:
+        self.withdrawn[change_id] = [k for k, p in self.posts.items()
+                                     if change_id in (p.started_by, p.ended_by)]
+        self.posts = {k: p for k, p in self.posts.items() if p.started_by != change_id}
+        for post in self.posts.values():
+            if post.ended_by == change_id:
+                post.until = post.ended_by = post.end_reason = None
+        if self.abolished_by == change_id:
+            self.abolished_on = self.abolished_by = None
+
+    def _building_on(self, change_id: UUID, later: list[UUID]) -> list[UUID]:
+        """The ends of the posts it started; and, if it ended a post or abolished the
+        body, every later change effective on or after that date (a post or body it
+        would bring back could clash with them: H5's staff cap, a later abolition)."""
         ends = {p.ended_by for p in self.posts.values() if p.started_by == change_id}
         if self.abolished_by == change_id or any(
                 p.ended_by == change_id for p in self.posts.values()):
@@ -442,18 +430,22 @@ class Body(Aggregate):
             return [c for c in later if c in ends or self.changes[c] >= since]
         return [c for c in later if c in ends]
 
-    def retract(self, change_id: UUID, stamp: Stamp) -> None:
-        if change_id not in self.changes or change_id in self.retracted:
-            raise Conflict(None, f"change {change_id} does not apply to body {self.id}")
-        dependents = self.dependents(change_id)
-        if dependents:
-            raise Conflict(None, f"later changes to {self.name} build on change {change_id}; "
-                                 "retract them first", dependents)
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            self.Retracted, effective_date=stamp.effective_date, change_id=stamp.change_id,
-            actor=stamp.actor, timestamp=stamp.recorded_at, retracted_change_id=change_id,
-        )
+    # -- Snapshots (``Retractable.Snapshot``): a body's posts grow without bound ----
+
+    def stored_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        return {**super().stored_state(state), "type": self.type.value,
+                "posts": [post.stored() for post in self.posts.values()],
+                "withdrawn": [[c.int, [p.int for p in posts]]
+                              for c, posts in self.withdrawn.items()]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        super().restore(state)
+        changes = self._changes_by_int()
+        self.type = BodyType(state["type"])
+        self.posts = {post.post_id: post for post in
+                      (Post.restored(row, changes) for row in state["posts"])}
+        self.withdrawn = {changes[c]: [UUID(int=p) for p in posts]
+                          for c, posts in state["withdrawn"]}
 
 
 def require_social_work_leadership(

@@ -17,7 +17,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.kinds import AREA_TYPES, Level, UnitKind
-from domain.rules import Conflict, RuleRefused, require_recorded_after
+from domain.rules import Conflict, RuleRefused
+from domain.stamped import Retractable, Stamp
 from domain.timeline import (
     BEGINNING,
     END,
@@ -44,16 +45,6 @@ class Population:
     households: int
     residents: int | None
     floating: int
-
-
-@dataclass(frozen=True)
-class Stamp:
-    """When and by whose act a fact takes effect: the change that records it."""
-
-    effective_date: date
-    change_id: UUID
-    actor: str
-    recorded_at: datetime
 
 
 @dataclass(frozen=True)
@@ -98,21 +89,54 @@ class Segment:
     facts: Facts
 
 
-class Unit(Aggregate):
+class Unit(Retractable):
     """A town, sub-district, zone, village, community or federation."""
 
-    class Event(Aggregate.Event):
-        effective_date: date
-        change_id: UUID
-        actor: str
+    noun = "unit"
 
-        def mutate(self, aggregate: Any) -> Any:
-            unit = super().mutate(aggregate)
-            # Neither a retraction nor an arrangement (corrected forward, never
-            # retracted) is a change of the unit that others could depend on.
-            if not isinstance(self, (Unit.Retracted, Unit.ArrangementMade)):
-                unit.changes.setdefault(self.change_id, self.effective_date)
-            return unit
+    class Event(Retractable.Event):
+        """A fact of the unit."""
+
+    # -- Establishment ---------------------------------------------------------
+
+    @classmethod
+    def establish(
+        cls,
+        *,
+        kind: UnitKind,
+        name: str,
+        code: str | None,
+        parent: Unit | None,
+        effective_date: date,
+        change_id: UUID,
+        actor: str,
+        recorded_at: datetime,
+        unit_id: UUID | None = None,
+    ) -> Unit:
+        if code is not None and len(code) != kind.code_length:
+            raise RuleRefused(
+                "H4",
+                f"a {kind.level.value}-level statistical code has "
+                f"{kind.code_length} digits, not {len(code)}",
+            )
+        if kind.level is Level.TOWN and parent is not None:
+            raise RuleRefused(
+                "H4", f"a {kind.value} hangs directly under the county (no parent)"
+            )
+        if kind.level is Level.VILLAGE:
+            if parent is None:
+                raise RuleRefused("H4", f"a {kind.value} needs a town-level parent")
+            parent.require_hosts_child(kind, effective_date)
+        extra: dict[str, Any] = {"id": unit_id} if unit_id is not None else {}
+        return cls._create_stamped(
+            cls.Established,
+            Stamp(effective_date, change_id, actor, recorded_at),
+            kind=kind.value,
+            name=name,
+            code=code,
+            parent_id=parent.id if parent else None,
+            **extra,
+        )
 
     class Established(Aggregate.Created, Event):
         kind: str
@@ -130,13 +154,12 @@ class Unit(Aggregate):
         code: str | None,
         parent_id: UUID | None,
     ):
+        super().__init__(effective_date, change_id)
         self.kind = UnitKind(kind)  # the latest: a town may be reclassified (撤镇设街道)
         self.kinds: list[Dated[UnitKind]] = [Dated(effective_date, self.kind, change_id)]
         # The statistical code is dated too: a unit keeps its identity when it is
         # re-coded, and a code may later be given to another unit.
         self.codes: list[Dated[str | None]] = [Dated(effective_date, code, change_id)]
-        self.established_on = effective_date
-        self.established_by = change_id
         self.ceased_on: date | None = None
         self.ceased_by: UUID | None = None
         self.cease_reason: str | None = None
@@ -148,179 +171,8 @@ class Unit(Aggregate):
         self.placements: list[Dated[Placement]] = []
         # Villages: the federations they belong to; federations: their villages.
         self.memberships: list[Membership] = []
-        # Every change that touched the unit, in recorded order, with its effective date.
-        self.changes: dict[UUID, date] = {change_id: effective_date}
-        self.retracted: set[UUID] = set()
         # Changes that only established a body here: nothing of the unit builds on them.
         self.body_changes: set[UUID] = set()
-
-    # -- Events ------------------------------------------------------------
-
-    class Renamed(Event):
-        name: str
-
-        def apply(self, unit: Unit) -> None:
-            place(unit.names, Dated(self.effective_date, self.name, self.change_id))
-
-    class Moved(Event):
-        parent_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            place(
-                unit.parents, Dated(self.effective_date, self.parent_id, self.change_id)
-            )
-
-    class Recoded(Event):
-        """The unit keeps its identity under a new statistical code (重新编码)."""
-
-        code: str | None
-
-        def apply(self, unit: Unit) -> None:
-            place(unit.codes, Dated(self.effective_date, self.code, self.change_id))
-
-    class Reclassified(Event):
-        """A town-level unit becomes another town-level kind (撤乡设镇, 撤镇设街道)."""
-
-        kind: str
-
-        def apply(self, unit: Unit) -> None:
-            place(unit.kinds, Dated(self.effective_date, UnitKind(self.kind), self.change_id))
-            unit.kind = unit.kinds[-1].value
-
-    class PopulationRecorded(Event):
-        households: int
-        residents: int | None
-        floating: int
-
-        def apply(self, unit: Unit) -> None:
-            figures = Population(self.households, self.residents, self.floating)
-            place(unit.populations, Dated(self.effective_date, figures, self.change_id))
-
-    class PlacedInPlan(Event):
-        plan_id: UUID
-        area_type: str
-
-        def apply(self, unit: Unit) -> None:
-            placement = Placement(self.plan_id, UnitKind(self.area_type))
-            place(unit.placements, Dated(self.effective_date, placement, self.change_id))
-
-    class JoinedFederation(Event):
-        """A village began to work under a federation (联)."""
-
-        federation_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            unit.memberships.append(
-                Membership(self.federation_id, self.effective_date, None, self.change_id)
-            )
-
-    class LeftFederation(Event):
-        federation_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            unit.open_membership(self.federation_id).close(
-                self.effective_date, self.change_id
-            )
-
-    class MemberAdmitted(Event):
-        """A federation took a village under its leadership."""
-
-        village_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            unit.memberships.append(
-                Membership(self.village_id, self.effective_date, None, self.change_id)
-            )
-
-    class MemberReleased(Event):
-        village_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            unit.open_membership(self.village_id).close(
-                self.effective_date, self.change_id
-            )
-
-    class BodyEstablished(Event):
-        """A body (机构) was established in the unit. Recorded on the unit too, so
-        that the body and a concurrent change to the unit (its cessation) cannot
-        both be recorded: one of them meets the other's version."""
-
-        body_id: UUID
-        body_type: str
-
-        def apply(self, unit: Unit) -> None:
-            if self.change_id != unit.established_by:
-                unit.body_changes.add(self.change_id)
-
-    class ArrangementMade(Event):
-        """A functional zone began to run with a sub-district or town (区街合一 or
-        区街统分); recorded on the zone so that two cannot be made at once."""
-
-        arrangement_id: UUID
-        mode: str
-
-        def apply(self, unit: Unit) -> None:
-            """Nothing of the unit's timeline: the event is there for its version."""
-
-    class Crossed(Event):
-        """The unit went on in another county (``direction`` "to"), or came from one
-        ("from"): lineage across tenants, naming the other county's unit."""
-
-        direction: str
-        tenant: str
-        other_id: UUID
-        other_name: str
-        other_kind: str
-
-        def apply(self, unit: Unit) -> None:
-            """Nothing of the unit's timeline: the lineage is read from the event."""
-
-    class Ceased(Event):
-        """The unit's first day gone: dissolved, converted (转) or merged (并)."""
-
-        reason: str
-
-        def apply(self, unit: Unit) -> None:
-            unit.ceased_on = self.effective_date
-            unit.ceased_by = self.change_id
-            unit.cease_reason = self.reason
-
-    class Retracted(Event):
-        """A change recorded by mistake no longer applies to this unit (撤销).
-
-        Its facts leave the timeline; the events that recorded them stay, so
-        what the ledger believed before the retraction is still answerable.
-        """
-
-        retracted_change_id: UUID
-
-        def apply(self, unit: Unit) -> None:
-            unit.withdraw(self.retracted_change_id)
-
-    def withdraw(self, change_id: UUID) -> None:
-        """Take a retracted change's facts out of the timeline."""
-        self.retracted.add(change_id)
-        if change_id == self.established_by:
-            return  # the unit itself was recorded by mistake: see ``is_void``
-        for entries in self._dated():
-            entries[:] = [e for e in entries if e.change_id != change_id]
-        self.kind = self.kinds[-1].value
-        self.memberships = [m for m in self.memberships if m.joined_by != change_id]
-        for membership in self.memberships:
-            if membership.left_by == change_id:
-                membership.until, membership.left_by = None, None
-        if self.ceased_by == change_id:
-            self.ceased_on = self.ceased_by = self.cease_reason = None
-
-    def _dated(self) -> tuple[list[Dated[Any]], ...]:
-        """Every dated timeline of the unit but its memberships."""
-        return (self.names, self.parents, self.populations, self.placements, self.codes,
-                self.kinds)
-
-    @property
-    def is_void(self) -> bool:
-        """Established by a change since retracted: the unit never existed."""
-        return self.established_by in self.retracted
 
     # -- Reading the timeline ----------------------------------------------
 
@@ -389,6 +241,11 @@ class Unit(Aggregate):
             plan_id=placement.value.plan_id if placement else None,
             population=self.population_on(day) if status == ACTIVE else None,
         )
+
+    def _dated(self) -> tuple[list[Dated[Any]], ...]:
+        """Every dated timeline of the unit but its memberships."""
+        return (self.names, self.parents, self.populations, self.placements, self.codes,
+                self.kinds)
 
     def boundaries(self) -> list[date]:
         """Every date on which some fact of the unit changes."""
@@ -478,61 +335,11 @@ class Unit(Aggregate):
                 changes.append(membership.left_by)
         return [c for c in changes if c != self.established_by]
 
-    # -- Commands ----------------------------------------------------------
+    # -- Commands and the events they record ------------------------------------
 
-    @classmethod
-    def establish(
-        cls,
-        *,
-        kind: UnitKind,
-        name: str,
-        code: str | None,
-        parent: Unit | None,
-        effective_date: date,
-        change_id: UUID,
-        actor: str,
-        recorded_at: datetime,
-        unit_id: UUID | None = None,
-    ) -> Unit:
-        if code is not None and len(code) != kind.code_length:
-            raise RuleRefused(
-                "H4",
-                f"a {kind.level.value}-level statistical code has "
-                f"{kind.code_length} digits, not {len(code)}",
-            )
-        if kind.level is Level.TOWN and parent is not None:
-            raise RuleRefused(
-                "H4", f"a {kind.value} hangs directly under the county (no parent)"
-            )
-        if kind.level is Level.VILLAGE:
-            if parent is None:
-                raise RuleRefused("H4", f"a {kind.value} needs a town-level parent")
-            parent.require_hosts_child(kind, effective_date)
-        extra: dict[str, Any] = {"id": unit_id} if unit_id is not None else {}
-        return cls._create(
-            cls.Established,
-            effective_date=effective_date,
-            change_id=change_id,
-            actor=actor,
-            kind=kind.value,
-            name=name,
-            code=code,
-            parent_id=parent.id if parent else None,
-            timestamp=recorded_at,
-            **extra,
-        )
-
-    def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
+    def _record(self, event_class: type[Retractable.Event], stamp: Stamp, **facts: Any) -> None:
         self.require_not_void()
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            event_class,
-            effective_date=stamp.effective_date,
-            change_id=stamp.change_id,
-            actor=stamp.actor,
-            timestamp=stamp.recorded_at,
-            **facts,
-        )
+        super()._record(event_class, stamp, **facts)
 
     def require_not_void(self) -> None:
         if self.is_void:
@@ -540,62 +347,32 @@ class Unit(Aggregate):
                 "H4", f"unit {self.id} was retracted: it never existed", [self.established_by]
             )
 
-    def dependents(self, change_id: UUID) -> list[UUID]:
-        """Changes recorded after ``change_id`` that build on what it did to this unit:
-        every later one if it created the unit, else those effective on or after it."""
-        order = list(self.changes)
-        if change_id not in order or change_id in self.body_changes:
-            return []
-        since = self.changes[change_id]
-        later = [c for c in order[order.index(change_id) + 1:] if c not in self.retracted]
-        if change_id == self.established_by:
-            return later
-        return [c for c in later if self.changes[c] >= since]
-
-    def retract(self, change_id: UUID, stamp: Stamp) -> None:
-        if change_id not in self.changes or change_id in self.retracted:
-            raise Conflict(None, f"change {change_id} does not apply to unit {self.id}")
-        dependents = self.dependents(change_id)
-        if dependents:
-            raise Conflict(
-                None,
-                f"later changes to {self.name_on(self.established_on)} build on "
-                f"change {change_id}; retract them first",
-                dependents,
-            )
-        require_recorded_after(self.modified_on, stamp.recorded_at)
-        self.trigger_event(
-            self.Retracted,
-            effective_date=stamp.effective_date,
-            change_id=stamp.change_id,
-            actor=stamp.actor,
-            timestamp=stamp.recorded_at,
-            retracted_change_id=change_id,
-        )
-
-    def record_crossing(self, crossing: Crossing, stamp: Stamp) -> None:
-        """Lineage to (or from) a unit of another county, as the releases show it:
-        this unit ceased where that one began, or the other way round."""
-        day = stamp.effective_date
-        if crossing.direction == "to" and self.ceased_on != day:
-            raise RuleRefused("H4", f"{self.name_on(day)} does not cease on {day}: "
-                                    "it cannot go on in another county then")
-        if crossing.direction == "from" and self.established_on != day:
-            raise RuleRefused("H4", f"{self.name_on(day)} does not begin on {day}: "
-                                    "it cannot come from another county then")
-        self._record(self.Crossed, stamp, direction=crossing.direction,
-                     tenant=crossing.tenant, other_id=crossing.other_id,
-                     other_name=crossing.other_name, other_kind=crossing.other_kind)
-
-    def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
-        self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)
-
-    def host_arrangement(self, arrangement_id: UUID, mode: str, stamp: Stamp) -> None:
-        self._record(self.ArrangementMade, stamp, arrangement_id=arrangement_id, mode=mode)
-
     def rename(self, name: str, stamp: Stamp) -> None:
         self.require_open_on(stamp.effective_date, "rename")
         self._record(self.Renamed, stamp, name=name)
+
+    class Renamed(Event):
+        name: str
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.names, Dated(self.effective_date, self.name, self.change_id))
+
+    def move(self, parent: Unit, stamp: Stamp) -> None:
+        if self.level is Level.TOWN:
+            raise RuleRefused("H4", "a town-level unit hangs under the county and cannot move")
+        if parent.id == self.id:
+            raise RuleRefused("H4", "a unit cannot be its own parent")
+        self.require_open_on(stamp.effective_date, "move")
+        parent.require_hosts_child(self.kind, stamp.effective_date)
+        self._record(self.Moved, stamp, parent_id=parent.id)
+
+    class Moved(Event):
+        parent_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            place(
+                unit.parents, Dated(self.effective_date, self.parent_id, self.change_id)
+            )
 
     def recode(self, code: str | None, stamp: Stamp) -> None:
         """重新编码: the same unit under a new statistical code."""
@@ -606,6 +383,14 @@ class Unit(Aggregate):
         self.require_open_on(stamp.effective_date, "re-code")
         self._record(self.Recoded, stamp, code=code)
 
+    class Recoded(Event):
+        """The unit keeps its identity under a new statistical code (重新编码)."""
+
+        code: str | None
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.codes, Dated(self.effective_date, self.code, self.change_id))
+
     def reclassify(self, kind: UnitKind, stamp: Stamp) -> None:
         """A town-level unit becomes a town-level unit of another kind (撤镇设街道)."""
         if self.level is not Level.TOWN or kind.level is not Level.TOWN:
@@ -615,14 +400,14 @@ class Unit(Aggregate):
         self.require_open_on(stamp.effective_date, "reclassify")
         self._record(self.Reclassified, stamp, kind=kind.value)
 
-    def move(self, parent: Unit, stamp: Stamp) -> None:
-        if self.level is Level.TOWN:
-            raise RuleRefused("H4", "a town-level unit hangs under the county and cannot move")
-        if parent.id == self.id:
-            raise RuleRefused("H4", "a unit cannot be its own parent")
-        self.require_open_on(stamp.effective_date, "move")
-        parent.require_hosts_child(self.kind, stamp.effective_date)
-        self._record(self.Moved, stamp, parent_id=parent.id)
+    class Reclassified(Event):
+        """A town-level unit becomes another town-level kind (撤乡设镇, 撤镇设街道)."""
+
+        kind: str
+
+        def apply(self, unit: Unit) -> None:
+            place(unit.kinds, Dated(self.effective_date, UnitKind(self.kind), self.change_id))
+            unit.kind = unit.kinds[-1].value
 
     def record_population(self, population: Population, stamp: Stamp) -> None:
         if self.kind is UnitKind.FEDERATION:
@@ -640,11 +425,173 @@ class Unit(Aggregate):
             floating=population.floating,
         )
 
+    class PopulationRecorded(Event):
+        households: int
+        residents: int | None
+        floating: int
+
+        def apply(self, unit: Unit) -> None:
+            figures = Population(self.households, self.residents, self.floating)
+            place(unit.populations, Dated(self.effective_date, figures, self.change_id))
+
     def place_in_plan(self, plan_id: UUID, area_type: UnitKind, stamp: Stamp) -> None:
         assert area_type in AREA_TYPES
         self.require_village("H3", "a plan")
         self.require_open_on(stamp.effective_date, "plan")
         self._record(self.PlacedInPlan, stamp, plan_id=plan_id, area_type=area_type.value)
+
+    class PlacedInPlan(Event):
+        plan_id: UUID
+        area_type: str
+
+        def apply(self, unit: Unit) -> None:
+            placement = Placement(self.plan_id, UnitKind(self.area_type))
+            place(unit.placements, Dated(self.effective_date, placement, self.change_id))
+
+    def join_federation(self, federation: Unit, stamp: Stamp) -> None:
+        day = stamp.effective_date
+        self.require_village("H2", "a federation")
+        self.require_open_on(day, "federate")
+        clash = next((m for m in self.memberships if m.overlaps_from(day)), None)
+        if clash is not None:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} already belongs to a federation from {clash.since}",
+                [clash.joined_by],
+            )
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} ceases on {self.ceased_on} and cannot stay federated",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+        federation.admit(self, stamp)
+        self._record(self.JoinedFederation, stamp, federation_id=federation.id)
+
+    class JoinedFederation(Event):
+        """A village began to work under a federation (联)."""
+
+        federation_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.memberships.append(
+                Membership(self.federation_id, self.effective_date, None, self.change_id)
+            )
+
+    def admit(self, village: Unit, stamp: Stamp) -> None:
+        if self.kind is not UnitKind.FEDERATION:
+            raise RuleRefused("H2", f"{self.id} is a {self.kind.value}, not a federation")
+        self.require_open_on(stamp.effective_date, "admit a village into")
+        if self.ceased_on is not None:
+            raise Conflict(
+                "H4",
+                f"the federation ceases on {self.ceased_on}",
+                [self.ceased_by] if self.ceased_by else [],
+            )
+        self._record(self.MemberAdmitted, stamp, village_id=village.id)
+
+    class MemberAdmitted(Event):
+        """A federation took a village under its leadership."""
+
+        village_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.memberships.append(
+                Membership(self.village_id, self.effective_date, None, self.change_id)
+            )
+
+    def leave_federation(self, federation: Unit, stamp: Stamp) -> None:
+        """The village leaves (``LeftFederation``) and the federation releases it
+        (``MemberReleased``), in one change."""
+        day = stamp.effective_date
+        self.require_village("H2", "leaving a federation")
+        try:
+            membership = self.open_membership(federation.id)
+        except LookupError:
+            raise Conflict(
+                "H1", f"{self.name_on(day)} is not a member of federation {federation.id}"
+            ) from None
+        if day <= membership.since:
+            raise Conflict(
+                "H1",
+                f"{self.name_on(day)} joins the federation only on {membership.since}",
+                [membership.joined_by],
+            )
+        self._record(self.LeftFederation, stamp, federation_id=federation.id)
+        federation._record(self.MemberReleased, stamp, village_id=self.id)
+
+    class LeftFederation(Event):
+        federation_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.open_membership(self.federation_id).close(
+                self.effective_date, self.change_id
+            )
+
+    class MemberReleased(Event):
+        village_id: UUID
+
+        def apply(self, unit: Unit) -> None:
+            unit.open_membership(self.village_id).close(
+                self.effective_date, self.change_id
+            )
+
+    def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
+        self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)
+
+    class BodyEstablished(Event):
+        """A body (机构) was established in the unit. Recorded on the unit too, so
+        that the body and a concurrent change to the unit (its cessation) cannot
+        both be recorded: one of them meets the other's version."""
+
+        body_id: UUID
+        body_type: str
+
+        def apply(self, unit: Unit) -> None:
+            if self.change_id != unit.established_by:
+                unit.body_changes.add(self.change_id)
+
+    def host_arrangement(self, arrangement_id: UUID, mode: str, stamp: Stamp) -> None:
+        self._record(self.ArrangementMade, stamp, arrangement_id=arrangement_id, mode=mode)
+
+    class ArrangementMade(Event):
+        """A functional zone began to run with a sub-district or town (区街合一 or
+        区街统分); recorded on the zone so that two cannot be made at once."""
+
+        # An arrangement is corrected forward, never retracted: nothing builds on it.
+        counts_as_change = False
+        arrangement_id: UUID
+        mode: str
+
+        def apply(self, unit: Unit) -> None:
+            """Nothing of the unit's timeline: the event is there for its version."""
+
+    def record_crossing(self, crossing: Crossing, stamp: Stamp) -> None:
+        """Lineage to (or from) a unit of another county, as the releases show it:
+        this unit ceased where that one began, or the other way round."""
+        day = stamp.effective_date
+        if crossing.direction == "to" and self.ceased_on != day:
+            raise RuleRefused("H4", f"{self.name_on(day)} does not cease on {day}: "
+                                    "it cannot go on in another county then")
+        if crossing.direction == "from" and self.established_on != day:
+            raise RuleRefused("H4", f"{self.name_on(day)} does not begin on {day}: "
+                                    "it cannot come from another county then")
+        self._record(self.Crossed, stamp, direction=crossing.direction,
+                     tenant=crossing.tenant, other_id=crossing.other_id,
+                     other_name=crossing.other_name, other_kind=crossing.other_kind)
+
+    class Crossed(Event):
+        """The unit went on in another county (``direction`` "to"), or came from one
+        ("from"): lineage across tenants, naming the other county's unit."""
+
+        direction: str
+        tenant: str
+        other_id: UUID
+        other_name: str
+        other_kind: str
+
+        def apply(self, unit: Unit) -> None:
+            """Nothing of the unit's timeline: the lineage is read from the event."""
 
     def cease(self, reason: str, stamp: Stamp) -> None:
         day = stamp.effective_date
@@ -673,52 +620,44 @@ class Unit(Aggregate):
             )
         self._record(self.Ceased, stamp, reason=reason)
 
-    def join_federation(self, federation: Unit, stamp: Stamp) -> None:
-        day = stamp.effective_date
-        self.require_village("H2", "a federation")
-        self.require_open_on(day, "federate")
-        clash = next((m for m in self.memberships if m.overlaps_from(day)), None)
-        if clash is not None:
-            raise Conflict(
-                "H1",
-                f"{self.name_on(day)} already belongs to a federation from {clash.since}",
-                [clash.joined_by],
-            )
-        if self.ceased_on is not None:
-            raise Conflict(
-                "H1",
-                f"{self.name_on(day)} ceases on {self.ceased_on} and cannot stay federated",
-                [self.ceased_by] if self.ceased_by else [],
-            )
-        federation.admit(self, stamp)
-        self._record(self.JoinedFederation, stamp, federation_id=federation.id)
+    class Ceased(Event):
+        """The unit's first day gone: dissolved, converted (转) or merged (并)."""
 
-    def admit(self, village: Unit, stamp: Stamp) -> None:
-        if self.kind is not UnitKind.FEDERATION:
-            raise RuleRefused("H2", f"{self.id} is a {self.kind.value}, not a federation")
-        self.require_open_on(stamp.effective_date, "admit a village into")
-        if self.ceased_on is not None:
-            raise Conflict(
-                "H4",
-                f"the federation ceases on {self.ceased_on}",
-                [self.ceased_by] if self.ceased_by else [],
-            )
-        self._record(self.MemberAdmitted, stamp, village_id=village.id)
+        reason: str
 
-    def leave_federation(self, federation: Unit, stamp: Stamp) -> None:
-        day = stamp.effective_date
-        self.require_village("H2", "leaving a federation")
-        try:
-            membership = self.open_membership(federation.id)
-        except LookupError:
-            raise Conflict(
-                "H1", f"{self.name_on(day)} is not a member of federation {federation.id}"
-            ) from None
-        if day <= membership.since:
-            raise Conflict(
-                "H1",
-                f"{self.name_on(day)} joins the federation only on {membership.since}",
-                [membership.joined_by],
-            )
-        self._record(self.LeftFederation, stamp, federation_id=federation.id)
-        federation._record(self.MemberReleased, stamp, village_id=self.id)
+        def apply(self, unit: Unit) -> None:
+            unit.ceased_on = self.effective_date
+            unit.ceased_by = self.change_id
+            unit.cease_reason = self.reason
+
+    # -- Retraction (``Retractable.retract``) -------------------------------------
+
+    class Retracted(Retractable.Retracted, Event):
+        """A change recorded by mistake no longer applies to this unit (撤销).
+
+        Its facts leave the timeline; the events that recorded them stay, so
+        what the ledger believed before the retraction is still answerable.
+        """
+
+    @property
+    def title(self) -> str:
+        return self.name_on(self.established_on)
+
+    def withdraw(self, change_id: UUID) -> None:
+        """Take a retracted change's facts out of the timeline."""
+        for entries in self._dated():
+            entries[:] = [e for e in entries if e.change_id != change_id]
+        self.kind = self.kinds[-1].value
+        self.memberships = [m for m in self.memberships if m.joined_by != change_id]
+        for membership in self.memberships:
+            if membership.left_by == change_id:
+                membership.until, membership.left_by = None, None
+        if self.ceased_by == change_id:
+            self.ceased_on = self.ceased_by = self.cease_reason = None
+
+    def _building_on(self, change_id: UUID, later: list[UUID]) -> list[UUID]:
+        """Those effective on or after it; none if it only established a body here."""
+        if change_id in self.body_changes:
+            return []
+        since = self.changes[change_id]
+        return [c for c in later if self.changes[c] >= since]

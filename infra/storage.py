@@ -55,8 +55,9 @@ COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
 # The version of each county's tables. 2: bodies, posts, people, personal keys;
-# 3: arrangements and assessment catalogues; 4: reconciliations, group lineage.
-COUNTY_SCHEMA = 4
+# 3: arrangements and assessment catalogues; 4: reconciliations, group lineage;
+# 5: the snapshots of bodies (made by the ledger's own factory when it creates tables).
+COUNTY_SCHEMA = 5
 
 
 # The first two digits of China's 31 province-level divisions (GB/T 2260).
@@ -283,7 +284,7 @@ class Storage(ABC):
         self.directory.create_tables()
         if self.directory.schema_version() < COUNTY_SCHEMA:
             for code in self.directory.tenant_codes():
-                county = self._build(code, create=True)
+                county = self._build(code, create=True)  # its event and snapshot tables
                 county.views.create_table()
                 county.views.migrate()
                 self._forget(county)

@@ -68,6 +68,23 @@ def storage(store_url: str) -> Iterator[Storage]:
     store.close()
 
 
+@contextmanager
+def started_again(storage: Storage, code: str, schema: int, *statements: str) -> Iterator[Storage]:
+    """County ``code``'s tables as county schema ``schema`` had them (``statements``
+    undo what later schemas added), then the service started again on them."""
+    with storage.county(code).views.datastore.transaction(commit=True) as curs:
+        for statement in statements:
+            curs.execute(statement)
+    storage.directory.record_schema_version(schema)
+    storage.close()
+    reopened = open_storage(storage.settings)
+    try:
+        reopened.create_tables()
+        yield reopened
+    finally:
+        reopened.close()
+
+
 _GIVEN: set[str] = set()
 
 

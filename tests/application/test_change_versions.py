@@ -12,10 +12,10 @@ import pytest
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Mapper, UUIDAsHex
 
 from application.ledger import CommunitySpec, DateAsISO
-from conftest import county_code
+from conftest import county_code, started_again
 from domain.changes import Change, Succession
 from domain.kinds import UnitKind
-from infra.storage import PostgresStorage, Storage, open_storage
+from infra.storage import PostgresStorage, Storage
 from infra.views.schema import Moment
 
 
@@ -72,19 +72,12 @@ def test_a_county_of_schema_3_is_brought_up_to_date(storage: Storage) -> None:
     the lineage's group flag and counties, and the change's source."""
     code = county_code()
     storage.onboard_tenant(code, "测试县", "3303", unlisted=True)
-    county = storage.county(code)
     names = {"sqlite": ("lineage", "changes"), "postgres": (f"t{code}_lineage", f"t{code}_changes")}
     lineage, changes = names["postgres" if isinstance(storage, PostgresStorage) else "sqlite"]
-    with county.views.datastore.transaction(commit=True) as curs:
-        for column in ("grp", "predecessor_tenant", "successor_tenant"):
-            curs.execute(f"ALTER TABLE {lineage} DROP COLUMN {column}")
-        curs.execute(f"ALTER TABLE {changes} DROP COLUMN source")
-    storage.directory.record_schema_version(3)
-    storage.close()
-
-    reopened = open_storage(storage.settings)
-    try:
-        reopened.create_tables()
+    with started_again(storage, code, 3,
+                       *(f"ALTER TABLE {lineage} DROP COLUMN {column}"
+                         for column in ("grp", "predecessor_tenant", "successor_tenant")),
+                       f"ALTER TABLE {changes} DROP COLUMN source") as reopened:
         ledger = reopened.county(code).ledger
         town = ledger.establish_unit(kind=UnitKind.TOWN, name="镇", code=None, parent_id=None,
                                      effective_date=date(2012, 1, 1), actor="test").id
@@ -99,5 +92,3 @@ def test_a_county_of_schema_3_is_brought_up_to_date(storage: Storage) -> None:
                                      Moment(date(2013, 1, 1), datetime.now(timezone.utc)))
         assert [p["lineage"] for p in lineage_rows["predecessors"]] == ["exact"]
         assert county.changelog.change(receipt.change_id)["source"] is None  # type: ignore[index]
-    finally:
-        reopened.close()

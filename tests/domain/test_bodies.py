@@ -527,6 +527,26 @@ def test_a_change_that_never_touched_the_body_cannot_be_retracted_from_it() -> N
         committee.retract(uuid4(), stamp("2012-01-01"))
 
 
+def test_a_snapshot_restores_the_body_whole_withdrawn_posts_included() -> None:
+    """What a snapshot stores (plain values) restores the very body, so a body
+    loaded from one retracts, refuses and ends posts as the body replayed would."""
+    committee = body(BodyType.DISPATCHED_AGENCY, town(), attributes=COMBINED)
+    head, _ = appoint(committee, Role.HEAD, "2012-01-01", consent=CONSENT)
+    ended, appointment = appoint(committee, Role.MEMBER, "2012-01-01", full_time=True)
+    committee.end_post(ended, stamp("2013-01-01"), reason="调离", consent=None)
+    _, mistaken = appoint(committee, Role.MEMBER, "2012-03-01")
+    committee.retract(mistaken.change_id, stamp("2012-03-01"))
+
+    restored = Body.Snapshot.take(committee).mutate(None)
+    assert {**vars(restored), "_pending_events": None} == {
+        **vars(committee), "_pending_events": None}
+    assert list(restored.changes) == list(committee.changes)  # recorded order kept
+    assert restored.type is BodyType.DISPATCHED_AGENCY
+    assert restored.post(head).role is Role.HEAD
+    assert restored.dependents(appointment.change_id) == committee.dependents(
+        appointment.change_id) != []
+
+
 # -- People (§4) -----------------------------------------------------------------------------
 
 

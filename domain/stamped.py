@@ -1,0 +1,175 @@
+"""The stamp every structural fact carries, and the aggregates that record such facts.
+
+A fact takes effect on a date, by a change (变更), through someone's act, and is
+recorded at a time: its ``Stamp``. ``StampedAggregate`` records its events so
+stamped, in increasing recorded time. ``Retractable`` adds what a unit and a
+body share: the changes that touched it in recorded order, which of them were
+retracted (撤销), whether its own establishment was (``is_void``), and the
+refusal of a retraction that later changes build on.
+
+The event classes stay nested in the aggregates that record them: a stored
+event is decoded by its topic (``domain.units:Unit.Renamed``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.rules import Conflict, require_recorded_after
+
+S = TypeVar("S", bound="StampedAggregate")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When and by whose act a fact takes effect: the change that records it."""
+
+    effective_date: date
+    change_id: UUID
+    actor: str
+    recorded_at: datetime
+
+
+class StampedAggregate(Aggregate):
+    """An aggregate each of whose events carries a ``Stamp``."""
+
+    class Event(Aggregate.Event):
+        effective_date: date
+        change_id: UUID
+        actor: str
+
+    @classmethod
+    def _create_stamped(cls: type[S], event_class: type[Aggregate.Created], stamp: Stamp,
+                        **facts: Any) -> S:
+        return cls._create(
+            event_class, effective_date=stamp.effective_date, change_id=stamp.change_id,
+            actor=stamp.actor, timestamp=stamp.recorded_at, **facts,
+        )
+
+    def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
+        require_recorded_after(self.modified_on, stamp.recorded_at)
+        self.trigger_event(
+            event_class, effective_date=stamp.effective_date, change_id=stamp.change_id,
+            actor=stamp.actor, timestamp=stamp.recorded_at, **facts,
+        )
+
+
+class Retractable(StampedAggregate):
+    """A stamped aggregate whose changes may be retracted: a unit, a body.
+
+    A subclass names itself in refusals (``noun``, ``title``), takes a retracted
+    change's facts out (``withdraw``) and says which later changes build on one
+    (``_building_on``).
+    """
+
+    noun = "record"
+
+    def __init__(self, effective_date: date, change_id: UUID):
+        self.established_on = effective_date
+        self.established_by = change_id
+        # Every change that touched it, in recorded order, with its effective date.
+        self.changes: dict[UUID, date] = {change_id: effective_date}
+        self.retracted: set[UUID] = set()
+
+    class Event(StampedAggregate.Event):
+        # False on an event that is no change of the aggregate others could build on.
+        counts_as_change = True
+
+        def mutate(self, aggregate: Any) -> Any:
+            retractable = super().mutate(aggregate)
+            if self.counts_as_change:
+                retractable.changes.setdefault(self.change_id, self.effective_date)
+            return retractable
+
+    @property
+    def title(self) -> str:
+        """What a refusal calls it."""
+        raise NotImplementedError
+
+    @property
+    def is_void(self) -> bool:
+        """Established by a change since retracted: it never existed."""
+        return self.established_by in self.retracted
+
+    # -- Retraction ----------------------------------------------------------
+
+    def retract(self, change_id: UUID, stamp: Stamp) -> None:
+        if change_id not in self.changes or change_id in self.retracted:
+            raise Conflict(None, f"change {change_id} does not apply to {self.noun} {self.id}")
+        dependents = self.dependents(change_id)
+        if dependents:
+            raise Conflict(None, f"later changes to {self.title} build on change {change_id}; "
+                                 "retract them first", dependents)
+        self._record(self.Retracted, stamp, retracted_change_id=change_id)
+
+    class Retracted(Event):
+        """A change recorded by mistake no longer applies (撤销). Its facts leave the
+        aggregate; the events that recorded them stay, so what the ledger believed
+        before the retraction is still answerable."""
+
+        counts_as_change = False
+        retracted_change_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.retracted.add(self.retracted_change_id)
+            if self.retracted_change_id != aggregate.established_by:  # else: ``is_void``
+                aggregate.withdraw(self.retracted_change_id)
+
+    def withdraw(self, change_id: UUID) -> None:
+        """Take the facts a retracted change recorded out of the aggregate."""
+        raise NotImplementedError
+
+    def dependents(self, change_id: UUID) -> list[UUID]:
+        """Changes recorded after ``change_id`` that build on what it did here: every
+        later one if it established the aggregate, else those ``_building_on`` it."""
+        order = list(self.changes)
+        if change_id not in order:
+            return []
+        later = [c for c in order[order.index(change_id) + 1:] if c not in self.retracted]
+        if change_id == self.established_by:
+            return later
+        return self._building_on(change_id, later)
+
+    def _building_on(self, change_id: UUID, later: list[UUID]) -> list[UUID]:
+        """Of the ``later`` changes (unretracted), those that build on ``change_id``."""
+        raise NotImplementedError
+
+    # -- Snapshots -----------------------------------------------------------
+
+    class Snapshot(Aggregate.Snapshot):
+        """The aggregate's state at a version, in plain values: ``stored_state``
+        writes them, ``restore`` reads them back. Plain (ids as integers, dates as
+        ISO text, rows as lists) because a snapshot is read on every load of a
+        long history: the store's JSON decoder reads them at C speed, where typed
+        values would cost a Python call each."""
+
+        @classmethod
+        def take(cls, aggregate: Any) -> Any:
+            snapshot = super().take(aggregate)
+            return replace(snapshot, state=aggregate.stored_state(snapshot.state))
+
+        def mutate(self, _: None) -> Any:
+            aggregate = super().mutate(None)
+            aggregate.restore(self.state)
+            return aggregate
+
+    def stored_state(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state``, a copy of the attributes, with those the subclass holds in
+        other than plain values converted (the changes and retractions here)."""
+        return {**state, "changes": [[c.int, d.isoformat()] for c, d in self.changes.items()],
+                "retracted": [c.int for c in self.retracted]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Set the attributes ``stored_state`` converted, from the stored ``state``."""
+        self.changes = {UUID(int=c): date.fromisoformat(d) for c, d in state["changes"]}
+        self.retracted = {UUID(int=c) for c in state["retracted"]}
+
+    def _changes_by_int(self) -> dict[int, UUID]:
+        """The ids of the changes by their stored form: a subclass restoring ids of
+        its changes reuses these rather than building each again."""
+        return {c.int: c for c in self.changes}
