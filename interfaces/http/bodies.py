@@ -10,11 +10,12 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from application.ledger import Receipt
 from domain.bodies import BodyType
 from interfaces.http import schemas
-from interfaces.http.context import moment
+from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import authority, fresh, write
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "bodies", __name__, url_prefix="/v1/tenants/<code>",
@@ -30,7 +31,7 @@ class Bodies(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.BodyIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Establish a body in a unit from a date."""
         attributes = {name: data[name] for name in ATTRIBUTES if name in data}
         return write(code, lambda place, actor: place.ledger.establish_body(
@@ -57,7 +58,7 @@ class Abolitions(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.AbolitionIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, body_id: UUID) -> Receipt:
         """Abolish a body: the effective date is its first day gone."""
         return write(code, lambda place, actor: place.ledger.abolish_body(
             body_id, data["effective_date"], actor, authority(data)))

@@ -12,9 +12,9 @@ from application.ledger import CommunitySpec, Receipt
 from domain.kinds import UnitKind
 from infra.storage import County
 from interfaces.http import schemas
-from interfaces.http.context import decode_cursor, encode_cursor, is_position
+from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_position
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import authority, fresh, write
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "changes", __name__, url_prefix="/v1/tenants/<code>",
@@ -59,7 +59,7 @@ class Changes(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ChangeIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Record a conversion (转), merger (并), federation (联), join or leave: one atomic change."""
         return write(code, _structural(data))
 
@@ -94,7 +94,7 @@ class Retraction(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RetractionIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, change_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, change_id: UUID) -> Receipt:
         """Retract a change recorded by mistake (撤销): from now on it no longer applies;
         ``known_at`` before now still shows it. 409 while later changes build on it."""
         return write(code, lambda place, actor: place.ledger.retract(
@@ -106,7 +106,7 @@ class Plans(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PlanIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Adopt a plan (规划) placing villages in a community area from a date."""
         return write(code, lambda place, actor: place.ledger.adopt_plan(
             area_type=UnitKind(data["area_type"]), name=data["name"],

@@ -9,11 +9,12 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from application.ledger import Receipt
 from domain.assessment import Item
 from interfaces.http import schemas
-from interfaces.http.context import moment
+from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import authority, fresh, write
+from interfaces.http.writes import authority, write
 
 YEARS = (1949, 9999)  # the years a catalogue can be adopted for (schemas.CatalogueIn)
 
@@ -26,7 +27,7 @@ class Catalogues(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.CatalogueIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, town_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, town_id: UUID) -> Receipt:
         """Adopt a town's assessment catalogue for a year (考核目录), or revise it."""
         items = [Item(title=i["title"], function=i["function"], veto=i["veto"],
                       department=i["department"]) for i in data["items"]]
@@ -55,7 +56,7 @@ class Arrangements(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ArrangementIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """区街合一 (one_team) or 区街统分 (coordinated), from a date."""
         return write(code, lambda place, actor: place.ledger.make_arrangement(
             zone_id=data["zone_id"], subdistrict_id=data["subdistrict_id"], mode=data["mode"],
@@ -67,7 +68,7 @@ class ArrangementEnd(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.AbolitionIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, arrangement_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, arrangement_id: UUID) -> Receipt:
         """End an arrangement: the effective date is its first day no longer in force."""
         return write(code, lambda place, actor: place.ledger.end_arrangement(
             arrangement_id, data["effective_date"], actor, authority(data)))

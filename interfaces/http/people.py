@@ -12,9 +12,8 @@ from flask_smorest import Blueprint
 from domain.people import Person, Rank, Source
 from interfaces.http import schemas
 from interfaces.http.auth import require_county
-from interfaces.http.context import county, moment
+from interfaces.http.context import county, fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import fresh
 
 blp = Blueprint("people", __name__, url_prefix="/v1/tenants/<code>",
                 description="People, their posts, and erasure of their personal data")

@@ -3,7 +3,6 @@ zone arrangements and compliance for a county; coverage summed for a city."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -11,13 +10,9 @@ from flask_smorest import Blueprint
 
 from application import reports
 from domain.rulebook import RULES, Finding
-from infra.storage import County, require_county_code
 from interfaces.http import schemas
-from interfaces.http.auth import require_city
-from interfaces.http.context import moment, storage
-from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, Problem, answers
-from interfaces.http.tenants import CITY_CODE
-from interfaces.http.units import fresh
+from interfaces.http.context import city_counties, fresh, moment
+from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, answers
 
 blp = Blueprint("reports", __name__, url_prefix="/v1",
                 description="Coverage, staffing, arrangements and compliance on any date")
@@ -100,16 +95,3 @@ class CityCoverage(MethodView):
         return {**reports.city_coverage(figures), "as_of": when.as_of,
                 "known_at": when.known_at, "counties": list(counties)}
 
-
-def city_counties(city_code: str, since: date, until: date) -> dict[str, County]:
-    """The counties the city had at some time from ``since`` to ``until``, their views
-    current, for the operator or the city's key."""
-    if not CITY_CODE.fullmatch(city_code):
-        raise Problem(404, "Not Found", f"no city {city_code!r}")
-    require_city(city_code)
-    counties = {}
-    for code in storage().directory.city_tenant_codes(city_code, since, until):
-        place = storage().county(require_county_code(code))
-        place.refresh()
-        counties[code] = place
-    return counties

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response
@@ -14,11 +13,9 @@ from infra.storage import COUNTY_CODE, NotACounty
 from interfaces.http import schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import (
-    county, decode_cursor, encode_cursor, moment, storage, today_in_china,
+    CITY_CODE, county, decode_cursor, encode_cursor, moment, storage, today_in_china,
 )
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
-
-CITY_CODE = re.compile(r"^[0-9]{4}$")
 
 blp = Blueprint("tenants", __name__, url_prefix="/v1", description="Counties, keys and policy")
 

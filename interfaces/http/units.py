@@ -6,7 +6,6 @@ effective date and ``known_at`` a recorded time, answered from the read views.
 from __future__ import annotations
 
 from operator import itemgetter
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,56 +15,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
-from domain.changes import Authority
 from domain.kinds import UnitKind
 from domain.units import Population
-from infra.storage import County
-from interfaces.http import idempotency, schemas
-from interfaces.http.auth import require_county
-from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
-from interfaces.http.operations import WRITES
+from interfaces.http import schemas
+from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
 )
-
-
-def authority(data: dict[str, Any]) -> Authority | None:
-    raw = data.get("authority")
-    return Authority(**raw) if raw else None
-
-
-def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    return {
-        "change_id": receipt.change_id,
-        "type": receipt.type,
-        "effective_date": receipt.effective_date,
-        "recorded_at": receipt.recorded_at,
-        "created_unit_ids": receipt.created_unit_ids,
-        "affected_unit_ids": receipt.affected_unit_ids,
-        "id": receipt.id,
-    }
-
-
-def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any]:
-    """Run a command as an editor and bring the views up to it before answering."""
-    who = require_county(code, "edit")
-    place = county(code)
-    with idempotency.attempt(lambda decided: schemas.ReceiptOut().dump(receipt_json(decided))):
-        receipt = command(place, who.actor)
-    WRITES.labels(receipt.type).inc()
-    if not receipt.views_current:
-        place.catch_up(receipt.position)
-    return receipt_json(receipt)
-
-
-def fresh(code: str, capability: str = "read") -> County:
-    """The county, its views caught up with every committed event."""
-    require_county(code, capability)
-    place = county(code)
-    place.refresh()
-    return place
 
 
 def unit_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -128,7 +87,7 @@ class Units(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.UnitIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Establish a unit (town-level units have no parent: the county is it)."""
         return write(code, lambda place, actor: place.ledger.establish_unit(
             kind=UnitKind(data["kind"]), name=data["name"], code=data["code"],
@@ -155,7 +114,7 @@ class Renames(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RenameIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Rename a unit from a date."""
         return write(code, lambda place, actor: place.ledger.rename(
             unit_id, data["name"], data["effective_date"], actor, authority(data)))
@@ -166,7 +125,7 @@ class Moves(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.MoveIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Move a village-level unit under another town-level unit from a date."""
         return write(code, lambda place, actor: place.ledger.move(
             unit_id, data["parent_id"], data["effective_date"], actor, authority(data)))
@@ -177,7 +136,7 @@ class Dissolutions(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.DissolutionIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Dissolve a unit: the effective date is its first day gone."""
         return write(code, lambda place, actor: place.ledger.dissolve(
             unit_id, data["effective_date"], actor, authority(data)))
@@ -188,7 +147,7 @@ class PopulationView(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PopulationIn)
     @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Record households, residents and floating population from a date."""
         figures = Population(data["households"], data["residents"], data["floating"])
         return write(code, lambda place, actor: place.ledger.record_population(
