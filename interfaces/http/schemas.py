@@ -6,8 +6,11 @@ import re
 from datetime import date
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import (
+    EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema,
+)
 
+from application.ledger import CommunitySpec
 from domain.bodies import ASSESSMENT_MODES, DESIGN_UNIFICATIONS, BodyType, Role
 from domain.kinds import AREA_TYPES, UnitKind
 from domain.people import Rank, Source
@@ -370,6 +373,10 @@ class CommunityIn(Strict):
     name = _stripped_name(required=True)
     code = fields.String(validate=[validate.Length(equal=12), DIGITS], allow_none=True, load_default=None)
     parent_id = fields.UUID(allow_none=True, load_default=None)
+
+    @post_load
+    def _spec(self, data: dict[str, Any], **_: Any) -> CommunitySpec:
+        return CommunitySpec(**data)
 
 
 CHANGE_TYPES = ["conversion", "merger", "federation", "federation_join", "federation_leave"]
