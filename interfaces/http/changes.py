@@ -12,9 +12,10 @@ from flask_smorest import Blueprint
 from application.ledger import CountyLedger, Receipt
 from domain.changes import ChangeType
 from domain.kinds import UnitKind
-from interfaces.http import schemas
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_position
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.schemas import changes as schemas
+from interfaces.http.schemas.common import ReceiptOut
 from interfaces.http.writes import authority, write
 
 blp = Blueprint(
@@ -38,7 +39,7 @@ STRUCTURAL: dict[str, Callable[..., Receipt]] = {
 class Changes(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ChangeIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Record a conversion (转), merger (并), federation (联), join or leave: one atomic change."""
         command = STRUCTURAL[data["type"]]
@@ -77,7 +78,7 @@ class ChangeView(MethodView):
 class Retraction(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RetractionIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, change_id: UUID) -> Receipt:
         """Retract a change recorded by mistake (撤销): from now on it no longer applies;
         ``known_at`` before now still shows it. 409 while later changes build on it."""
@@ -89,7 +90,7 @@ class Retraction(MethodView):
 class Plans(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PlanIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Adopt a plan (规划) placing villages in a community area from a date."""
         return write(code, lambda place, actor: place.ledger.adopt_plan(

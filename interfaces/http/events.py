@@ -23,10 +23,10 @@ from flask_smorest import Blueprint
 from application.feed import FeedEvent, feed_types, read_feed
 from infra.storage import Storage
 from interfaces.cloudevents import cloud_event
-from interfaces.http import schemas
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, storage
 from interfaces.http.problems import COUNTY_READ, Problem, answers
+from interfaces.http.schemas import events as schemas
 
 blp = Blueprint("events", __name__, url_prefix="/v1/tenants/<code>",
                 description="The county's event feed")

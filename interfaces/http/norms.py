@@ -11,12 +11,12 @@ from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from domain.assessment import Item
-from interfaces.http import schemas
 from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.schemas import norms as schemas
+from interfaces.http.schemas.bodies import AbolitionIn
+from interfaces.http.schemas.common import Moment, ReceiptOut
 from interfaces.http.writes import authority, write
-
-YEARS = (1949, 9999)  # the years a catalogue can be adopted for (schemas.CatalogueIn)
 
 blp = Blueprint("norms", __name__, url_prefix="/v1/tenants/<code>",
                 description="Assessment catalogues (H7) and zone arrangements (N7)")
@@ -26,7 +26,7 @@ blp = Blueprint("norms", __name__, url_prefix="/v1/tenants/<code>",
 class Catalogues(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.CatalogueIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, town_id: UUID) -> Receipt:
         """Adopt a town's assessment catalogue for a year (考核目录), or revise it."""
         items = [Item(title=i["title"], function=i["function"], veto=i["veto"],
@@ -39,11 +39,11 @@ class Catalogues(MethodView):
 @blp.route("/units/<uuid:town_id>/assessment-catalogues/<int:year>")
 class CatalogueView(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.CatalogueOut)
     def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> dict[str, Any]:
         """The catalogue's items in force on ``as_of``, as known at ``known_at``."""
-        if not YEARS[0] <= year <= YEARS[1]:
+        if not schemas.FIRST_YEAR <= year <= schemas.LAST_YEAR:
             raise Problem(404, "Not Found", f"no catalogue for the year {year}")
         catalogue = fresh(code).views.catalogue_on(town_id, year, moment(args))
         if catalogue is None:
@@ -55,7 +55,7 @@ class CatalogueView(MethodView):
 class Arrangements(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ArrangementIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """区街合一 (one_team) or 区街统分 (coordinated), from a date."""
         return write(code, lambda place, actor: place.ledger.make_arrangement(
@@ -66,8 +66,8 @@ class Arrangements(MethodView):
 @blp.route("/arrangements/<uuid:arrangement_id>/end")
 class ArrangementEnd(MethodView):
     @answers(blp, *COUNTY_WRITE)
-    @blp.arguments(schemas.AbolitionIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.arguments(AbolitionIn)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, arrangement_id: UUID) -> Receipt:
         """End an arrangement: the effective date is its first day no longer in force."""
         return write(code, lambda place, actor: place.ledger.end_arrangement(

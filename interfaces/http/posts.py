@@ -10,8 +10,9 @@ from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from domain.bodies import Appointment, Role
-from interfaces.http import schemas
 from interfaces.http.problems import COUNTY_WRITE, answers
+from interfaces.http.schemas import posts as schemas
+from interfaces.http.schemas.common import ReceiptOut
 from interfaces.http.writes import authority, write
 
 blp = Blueprint("posts", __name__, url_prefix="/v1/tenants/<code>",
@@ -27,7 +28,7 @@ def _consent(data: dict[str, Any]) -> dict[str, Any] | None:
 class Posts(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Appoint a person to a post in a body from a date (任职)."""
         appointment = Appointment(
@@ -42,7 +43,7 @@ class Posts(MethodView):
 class PostEnd(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostEndIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, post_id: UUID) -> Receipt:
         """End a post: the effective date is the first day it is no longer held (免职)."""
         return write(code, lambda place, actor: place.ledger.end_post(
@@ -54,7 +55,7 @@ class PostEnd(MethodView):
 class Reassignments(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ReassignmentIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """End one post and start another on the same date, as one change (调任)."""
         target = data["to"]

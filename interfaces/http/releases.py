@@ -23,10 +23,10 @@ from infra.change_queries import ceased_units, counted_changes, towns, village_u
 from infra.releases import ReleaseFiles
 from infra.storage import County
 from infra.views import Moment
-from interfaces.http import release_schemas as schemas
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import city_counties, county, fresh, storage
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.schemas import releases as schemas
 from interfaces.http.writes import authority
 
 blp = Blueprint("releases", __name__, url_prefix="/v1",

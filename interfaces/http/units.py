@@ -16,10 +16,11 @@ from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from domain.kinds import UnitKind
-from domain.units import Population
-from interfaces.http import schemas
+from domain.units import ACTIVE, Population
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.schemas import units as schemas
+from interfaces.http.schemas.common import Moment, ReceiptOut
 from interfaces.http.writes import authority, write
 
 blp = Blueprint(
@@ -70,7 +71,7 @@ class Units(MethodView):
         after_id = UUID(after) if after else None
         rows = place.views.units_on(
             moment(args),
-            statuses=None if args["status"] == "all" else ("active",),
+            statuses=None if args["status"] == schemas.ALL else (ACTIVE,),
             kind=args["kind"],
             parent_id=args["parent_id"],
             name_contains=args["q"],
@@ -86,7 +87,7 @@ class Units(MethodView):
 
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.UnitIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Establish a unit (town-level units have no parent: the county is it)."""
         return write(code, lambda place, actor: place.ledger.establish_unit(
@@ -99,7 +100,7 @@ class Units(MethodView):
 @blp.route("/units/<uuid:unit_id>")
 class UnitView(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.UnitOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """A unit as it stood on ``as_of``, as known at ``known_at``."""
@@ -113,7 +114,7 @@ class UnitView(MethodView):
 class Renames(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RenameIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Rename a unit from a date."""
         return write(code, lambda place, actor: place.ledger.rename(
@@ -124,7 +125,7 @@ class Renames(MethodView):
 class Moves(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.MoveIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Move a village-level unit under another town-level unit from a date."""
         return write(code, lambda place, actor: place.ledger.move(
@@ -135,7 +136,7 @@ class Moves(MethodView):
 class Dissolutions(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.DissolutionIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Dissolve a unit: the effective date is its first day gone."""
         return write(code, lambda place, actor: place.ledger.dissolve(
@@ -146,7 +147,7 @@ class Dissolutions(MethodView):
 class PopulationView(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PopulationIn)
-    @blp.response(201, schemas.ReceiptOut)
+    @blp.response(201, ReceiptOut)
     def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Record households, residents and floating population from a date."""
         figures = Population(data["households"], data["residents"], data["floating"])
@@ -157,7 +158,7 @@ class PopulationView(MethodView):
 @blp.route("/units/<uuid:unit_id>/history")
 class History(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.HistoryOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """Every recorded event that touched the unit, in recorded order."""
@@ -171,7 +172,7 @@ class History(MethodView):
 @blp.route("/units/<uuid:unit_id>/lineage")
 class Lineage(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.LineageOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """Predecessors and successors through conversions and mergers, transitively,
@@ -186,7 +187,7 @@ class Lineage(MethodView):
 @blp.route("/tree")
 class Tree(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.TreeOut)
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""

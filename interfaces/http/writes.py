@@ -13,7 +13,7 @@ from interfaces.http import idempotency
 from interfaces.http.auth import require_county
 from interfaces.http.context import county
 from interfaces.http.operations import WRITES
-from interfaces.http.schemas import ReceiptOut
+from interfaces.http.schemas.common import ReceiptOut
 
 
 def authority(data: dict[str, Any]) -> Authority | None:

@@ -4,7 +4,7 @@ schema accepts has a ledger command, and every command's type is accepted."""
 from __future__ import annotations
 
 from interfaces.http.changes import STRUCTURAL
-from interfaces.http.schemas import ChangeIn
+from interfaces.http.schemas.changes import ChangeIn
 
 
 def test_every_structural_change_type_has_a_command_and_its_fields() -> None:
