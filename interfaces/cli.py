@@ -36,8 +36,9 @@ from infra.storage import County, Storage
 from infra.views.schema import Moment
 from interfaces import divisions
 from interfaces.history import HistoryBuilder, scope
-from interfaces.http.releases import proposal_dict, read_mapping, release_list
+from interfaces.http.auth import COUNTY_ROLES
 from interfaces.http.context import today_in_china
+from interfaces.http.releases import proposal_dict, read_mapping, release_list
 from interfaces.relay import NatsRelay
 from interfaces.serving import Server, gunicorn_settings
 
@@ -118,7 +119,7 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("code")
-@click.option("--role", type=click.Choice(["admin", "editor", "viewer", "auditor", "integrator"]),
+@click.option("--role", type=click.Choice(COUNTY_ROLES),
               required=True, help="What the key may do (API.md, Auth).")
 @click.option("--label", default=None, help="A note saying whose the key is.")
 @with_appcontext

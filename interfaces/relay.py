@@ -25,7 +25,7 @@ from nats.js.api import StreamConfig
 
 from application.feed import read_feed
 from infra.storage import County, Storage
-from interfaces.http.events import cloud_event
+from interfaces.cloudevents import cloud_event
 
 log = logging.getLogger(__name__)
 

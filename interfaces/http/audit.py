@@ -8,10 +8,10 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from interfaces.http import schemas
-from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, answers
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, moment
+from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, answers
+from interfaces.http.schemas import audit as schemas
 
 blp = Blueprint("audit", __name__, url_prefix="/v1/tenants/<code>/audit",
                 description="Tamper evidence and replay, for auditors")

@@ -22,6 +22,8 @@ from infra.storage import COUNTY_CODE
 from interfaces.http import limits
 from interfaces.http.problems import Problem
 
+CITY_ROLE = "city"  # a city's key: its aggregate reports, nothing else
+
 # What each role may do, by the capability a view requires.
 GRANTS = {
     "admin": {"admin", "edit", "read", "feed"},
@@ -29,8 +31,9 @@ GRANTS = {
     "viewer": {"read", "feed"},
     "auditor": {"read", "audit", "feed"},
     "integrator": {"feed"},
-    "city": {"city"},
+    CITY_ROLE: {"city"},
 }
+COUNTY_ROLES = [role for role in GRANTS if role != CITY_ROLE]  # what a county's key can be
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def require_city(city_code: str) -> Principal:
     who = principal()
     if who.is_operator:
         return who
-    if who.role != "city":
+    if who.role != CITY_ROLE:
         raise Problem(403, "Forbidden", f"the {who.role} role cannot read a city's reports")
     if who.city_code != city_code:
         raise Problem(404, "Not Found", f"no city {city_code!r}")

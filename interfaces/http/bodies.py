@@ -10,11 +10,13 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from application.ledger import Receipt
 from domain.bodies import BodyType
-from interfaces.http import schemas
-from interfaces.http.context import moment
+from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import authority, fresh, write
+from interfaces.http.schemas import bodies as schemas
+from interfaces.http.schemas.common import Moment, ReceiptOut
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "bodies", __name__, url_prefix="/v1/tenants/<code>",
@@ -29,8 +31,8 @@ ATTRIBUTES = ("department", "assessment_mode", "hall_area", "windows", "unificat
 class Bodies(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.BodyIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Establish a body in a unit from a date."""
         attributes = {name: data[name] for name in ATTRIBUTES if name in data}
         return write(code, lambda place, actor: place.ledger.establish_body(
@@ -42,7 +44,7 @@ class Bodies(MethodView):
 @blp.route("/bodies/<uuid:body_id>")
 class BodyView(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.BodyOut)
     def get(self, args: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
         """A body, with the posts held in it on ``as_of``."""
@@ -56,8 +58,8 @@ class BodyView(MethodView):
 class Abolitions(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.AbolitionIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, body_id: UUID) -> Receipt:
         """Abolish a body: the effective date is its first day gone."""
         return write(code, lambda place, actor: place.ledger.abolish_body(
             body_id, data["effective_date"], actor, authority(data)))
@@ -66,7 +68,7 @@ class Abolitions(MethodView):
 @blp.route("/units/<uuid:unit_id>/roster")
 class Roster(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.RosterOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:
         """The unit's bodies on ``as_of``, each with the posts held in it then."""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from application.ledger import CommunitySpec, Receipt
+from application.ledger import CountyLedger, Receipt
+from domain.changes import ChangeType
 from domain.kinds import UnitKind
-from infra.storage import County
-from interfaces.http import schemas
-from interfaces.http.context import decode_cursor, encode_cursor, is_position
+from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_position
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import authority, fresh, write
+from interfaces.http.schemas import changes as schemas
+from interfaces.http.schemas.common import ReceiptOut
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "changes", __name__, url_prefix="/v1/tenants/<code>",
@@ -22,46 +24,29 @@ blp = Blueprint(
 )
 
 
-def _spec(raw: dict[str, Any]) -> CommunitySpec:
-    return CommunitySpec(name=raw["name"], code=raw.get("code"), parent_id=raw.get("parent_id"))
-
-
-def _structural(data: dict[str, Any]) -> Any:
-    """The ledger command for a change body, as a function of (county, actor)."""
-    common = {"effective_date": data["effective_date"]}
-
-    def run(place: County, actor: str) -> Receipt:
-        ledger = place.ledger
-        kind = data["type"]
-        if kind == "conversion":
-            return ledger.convert(village_id=data["village_id"], community=_spec(data["community"]),
-                                  actor=actor, authority=authority(data), **common)
-        if kind == "merger":
-            return ledger.merge(village_ids=data["village_ids"], community=_spec(data["community"]),
-                                actor=actor, authority=authority(data), **common)
-        if kind == "federation":
-            return ledger.federate(village_ids=data["village_ids"],
-                                   federation=_spec(data["federation"]),
-                                   actor=actor, authority=authority(data), **common)
-        if kind == "federation_join":
-            return ledger.join_federation(federation_id=data["federation_id"],
-                                          village_id=data["village_id"], actor=actor,
-                                          authority=authority(data), **common)
-        return ledger.leave_federation(federation_id=data["federation_id"],
-                                       village_id=data["village_id"], actor=actor,
-                                       authority=authority(data), **common)
-
-    return run
+# The ledger command that records each structural change; it takes the fields that
+# ChangeIn.NEEDS names for the type, by those names.
+STRUCTURAL: dict[str, Callable[..., Receipt]] = {
+    ChangeType.CONVERSION: CountyLedger.convert,  # 转
+    ChangeType.MERGER: CountyLedger.merge,  # 并
+    ChangeType.FEDERATION: CountyLedger.federate,  # 联
+    ChangeType.FEDERATION_JOIN: CountyLedger.join_federation,
+    ChangeType.FEDERATION_LEAVE: CountyLedger.leave_federation,
+}
 
 
 @blp.route("/changes")
 class Changes(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ChangeIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Record a conversion (转), merger (并), federation (联), join or leave: one atomic change."""
-        return write(code, _structural(data))
+        command = STRUCTURAL[data["type"]]
+        facts = {name: data[name] for name in schemas.ChangeIn.NEEDS[data["type"]]}
+        return write(code, lambda place, actor: command(
+            place.ledger, **facts, effective_date=data["effective_date"], actor=actor,
+            authority=authority(data)))
 
     @answers(blp, *COUNTY_READ, 400)
     @blp.arguments(schemas.ChangeQuery, location="query")
@@ -93,8 +78,8 @@ class ChangeView(MethodView):
 class Retraction(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RetractionIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, change_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, change_id: UUID) -> Receipt:
         """Retract a change recorded by mistake (撤销): from now on it no longer applies;
         ``known_at`` before now still shows it. 409 while later changes build on it."""
         return write(code, lambda place, actor: place.ledger.retract(
@@ -105,8 +90,8 @@ class Retraction(MethodView):
 class Plans(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PlanIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Adopt a plan (规划) placing villages in a community area from a date."""
         return write(code, lambda place, actor: place.ledger.adopt_plan(
             area_type=UnitKind(data["area_type"]), name=data["name"],

@@ -1,10 +1,12 @@
-"""What every view needs: the storage, the county, the two times, cursors."""
+"""What every view needs: the storage, the county (its views caught up, for a caller
+allowed to see it), a city's counties, the two times, cursors."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
 from datetime import date, datetime, timedelta, timezone
 from collections.abc import Callable
 from typing import Any
@@ -12,12 +14,15 @@ from uuid import UUID
 
 from flask import current_app
 
-from infra.storage import County, Storage
+from infra.storage import County, Storage, require_county_code
 from infra.views.schema import Moment
+from interfaces.http.auth import require_city, require_county
 from interfaces.http.problems import Problem
 
 # China Standard Time has had no daylight saving since 1991: a fixed offset suffices.
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+CITY_CODE = re.compile(r"^[0-9]{4}$")
 
 
 def storage() -> Storage:
@@ -26,6 +31,28 @@ def storage() -> Storage:
 
 def county(code: str) -> County:
     return storage().county(code)
+
+
+def fresh(code: str, capability: str = "read") -> County:
+    """The county, its views caught up with every committed event."""
+    require_county(code, capability)
+    place = county(code)
+    place.refresh()
+    return place
+
+
+def city_counties(city_code: str, since: date, until: date) -> dict[str, County]:
+    """The counties the city had at some time from ``since`` to ``until``, their views
+    current, for the operator or the city's key."""
+    if not CITY_CODE.fullmatch(city_code):
+        raise Problem(404, "Not Found", f"no city {city_code!r}")
+    require_city(city_code)
+    counties = {}
+    for code in storage().directory.city_tenant_codes(city_code, since, until):
+        place = storage().county(require_county_code(code))
+        place.refresh()
+        counties[code] = place
+    return counties
 
 
 def today_in_china() -> date:

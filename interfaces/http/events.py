@@ -22,10 +22,11 @@ from flask_smorest import Blueprint
 
 from application.feed import FeedEvent, feed_types, read_feed
 from infra.storage import Storage
-from interfaces.http import schemas
+from interfaces.cloudevents import cloud_event
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, storage
 from interfaces.http.problems import COUNTY_READ, Problem, answers
+from interfaces.http.schemas import events as schemas
 
 blp = Blueprint("events", __name__, url_prefix="/v1/tenants/<code>",
                 description="The county's event feed")
@@ -37,28 +38,6 @@ STREAM_PAGE = 100
 # with a last comment and long polls answer what they have, within a wait (1 s),
 # so that the stop does not wait for listeners that would never leave.
 STOPPING = threading.Event()
-
-
-def cloud_event(place: Storage, code: str, event: FeedEvent) -> dict[str, Any]:
-    """The event as CloudEvents 1.0 JSON. The id names the deployment, so ``(source, id)``
-    stays unique when two deployments hold the same county (and the NATS relay's
-    message ids, which are these ids, do not collide in a shared stream)."""
-    cloud = {
-        "specversion": "1.0",
-        "id": f"{place.deployment_id}-{code}-{event.position}",
-        "source": f"{place.event_source}/v1/tenants/{code}",
-        "type": event.type,
-        "subject": str(event.subject),
-        "time": event.recorded_at,
-        "datacontenttype": "application/json",
-        "data": event.data,
-        "position": event.position,
-    }
-    # An attribute is absent rather than null (CloudEvents' JSON format); a person's
-    # events have no effective date.
-    if event.effective_date is not None:
-        cloud["effectivedate"] = event.effective_date
-    return cloud
 
 
 def _types(raw: str | None) -> list[str]:

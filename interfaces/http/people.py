@@ -10,11 +10,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from domain.people import Person, Rank, Source
-from interfaces.http import schemas
 from interfaces.http.auth import require_county
-from interfaces.http.context import county, moment
+from interfaces.http.context import county, fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.units import fresh
+from interfaces.http.schemas import people as schemas
+from interfaces.http.schemas.common import Moment
 
 blp = Blueprint("people", __name__, url_prefix="/v1/tenants/<code>",
                 description="People, their posts, and erasure of their personal data")
@@ -70,7 +70,7 @@ class PersonView(MethodView):
 @blp.route("/people/<uuid:person_id>/posts")
 class PersonPosts(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.PersonPostsOut)
     def get(self, args: dict[str, Any], code: str, person_id: UUID) -> dict[str, Any]:
         """The posts the person holds on ``as_of``, as known at ``known_at``."""

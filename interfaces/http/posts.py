@@ -8,10 +8,12 @@ from uuid import UUID
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from application.ledger import Receipt
 from domain.bodies import Appointment, Role
-from interfaces.http import schemas
 from interfaces.http.problems import COUNTY_WRITE, answers
-from interfaces.http.units import authority, write
+from interfaces.http.schemas import posts as schemas
+from interfaces.http.schemas.common import ReceiptOut
+from interfaces.http.writes import authority, write
 
 blp = Blueprint("posts", __name__, url_prefix="/v1/tenants/<code>",
                 description="Appointments, ends of posts and reassignments")
@@ -26,8 +28,8 @@ def _consent(data: dict[str, Any]) -> dict[str, Any] | None:
 class Posts(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Appoint a person to a post in a body from a date (任职)."""
         appointment = Appointment(
             person_id=data["person_id"], role=Role(data["role"]), full_time=data["full_time"],
@@ -41,8 +43,8 @@ class Posts(MethodView):
 class PostEnd(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PostEndIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, post_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, post_id: UUID) -> Receipt:
         """End a post: the effective date is the first day it is no longer held (免职)."""
         return write(code, lambda place, actor: place.ledger.end_post(
             post_id=post_id, effective_date=data["effective_date"], reason=data["reason"],
@@ -53,8 +55,8 @@ class PostEnd(MethodView):
 class Reassignments(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.ReassignmentIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """End one post and start another on the same date, as one change (调任)."""
         target = data["to"]
         return write(code, lambda place, actor: place.ledger.reassign(

@@ -23,12 +23,11 @@ from infra.views.counts import ceased_units, counted_changes, towns, village_uni
 from infra.releases import ReleaseFiles
 from infra.storage import County
 from infra.views.schema import Moment
-from interfaces.http import release_schemas as schemas
 from interfaces.http.auth import require_county, require_operator
-from interfaces.http.context import county, storage
+from interfaces.http.context import city_counties, county, fresh, storage
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
-from interfaces.http.reports import city_counties
-from interfaces.http.units import authority, fresh
+from interfaces.http.schemas import releases as schemas
+from interfaces.http.writes import authority
 
 blp = Blueprint("releases", __name__, url_prefix="/v1",
                 description="Statistical releases and reconciliation with them")

@@ -3,7 +3,6 @@ zone arrangements and compliance for a county; coverage summed for a city."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask.views import MethodView
@@ -11,13 +10,10 @@ from flask_smorest import Blueprint
 
 from application import reports
 from domain.rulebook import RULES, Finding
-from infra.storage import County, require_county_code
-from interfaces.http import schemas
-from interfaces.http.auth import require_city
-from interfaces.http.context import moment, storage
-from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, Problem, answers
-from interfaces.http.tenants import CITY_CODE
-from interfaces.http.units import fresh
+from interfaces.http.context import city_counties, fresh, moment
+from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, answers
+from interfaces.http.schemas import reports as schemas
+from interfaces.http.schemas.common import Moment
 
 blp = Blueprint("reports", __name__, url_prefix="/v1",
                 description="Coverage, staffing, arrangements and compliance on any date")
@@ -37,7 +33,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
 @blp.route("/tenants/<code>/reports/coverage")
 class Coverage(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.CoverageOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """N6: villages covered by each kind of community, and the target."""
@@ -48,7 +44,7 @@ class Coverage(MethodView):
 @blp.route("/tenants/<code>/reports/staffing")
 class Staffing(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.StaffingOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """N3: each federation's quota of full-time staff against those it has."""
@@ -59,7 +55,7 @@ class Staffing(MethodView):
 @blp.route("/tenants/<code>/reports/arrangements")
 class ArrangementReport(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.ArrangementsOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """N7: which mode holds for each zone, and whether its leadership is in place."""
@@ -70,7 +66,7 @@ class ArrangementReport(MethodView):
 @blp.route("/tenants/<code>/reports/compliance")
 class Compliance(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.ComplianceOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """Every finding on the date: norms unmet (warning), hard rules broken since (error)."""
@@ -90,7 +86,7 @@ class Rules(MethodView):
 @blp.route("/cities/<city_code>/reports/coverage")
 class CityCoverage(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.CoverageOut)
     def get(self, args: dict[str, Any], city_code: str) -> dict[str, Any]:
         """N6 for a city: its counties' figures summed (no county's records)."""
@@ -100,16 +96,3 @@ class CityCoverage(MethodView):
         return {**reports.city_coverage(figures), "as_of": when.as_of,
                 "known_at": when.known_at, "counties": list(counties)}
 
-
-def city_counties(city_code: str, since: date, until: date) -> dict[str, County]:
-    """The counties the city had at some time from ``since`` to ``until``, their views
-    current, for the operator or the city's key."""
-    if not CITY_CODE.fullmatch(city_code):
-        raise Problem(404, "Not Found", f"no city {city_code!r}")
-    require_city(city_code)
-    counties = {}
-    for code in storage().directory.city_tenant_codes(city_code, since, until):
-        place = storage().county(require_county_code(code))
-        place.refresh()
-        counties[code] = place
-    return counties

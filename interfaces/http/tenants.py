@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response
@@ -11,14 +10,13 @@ from flask_smorest import Blueprint
 
 from infra.directory import TenantExists
 from infra.storage import COUNTY_CODE, NotACounty
-from interfaces.http import schemas
-from interfaces.http.auth import require_county, require_operator
+from interfaces.http.auth import CITY_ROLE, require_county, require_operator
 from interfaces.http.context import (
-    county, decode_cursor, encode_cursor, moment, storage, today_in_china,
+    CITY_CODE, county, decode_cursor, encode_cursor, moment, storage, today_in_china,
 )
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
-
-CITY_CODE = re.compile(r"^[0-9]{4}$")
+from interfaces.http.schemas import tenants as schemas
+from interfaces.http.schemas.common import Moment, Page
 
 blp = Blueprint("tenants", __name__, url_prefix="/v1", description="Counties, keys and policy")
 
@@ -42,7 +40,7 @@ class Tenants(MethodView):
         return {**data, "admin_key": secret}
 
     @answers(blp, *AUTHENTICATED, 400, 403)
-    @blp.arguments(schemas.Page, location="query")
+    @blp.arguments(Page, location="query")
     @blp.response(200, schemas.TenantPage)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The onboarded counties, by code."""
@@ -95,7 +93,7 @@ class Key(MethodView):
 @blp.route("/tenants/<code>/policy")
 class PolicyView(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.PolicyOut)
     def get(self, args: dict[str, Any], code: str) -> dict[str, Any]:
         """The county's policy in force on ``as_of``, as known at ``known_at``."""
@@ -127,5 +125,5 @@ class CityKeys(MethodView):
         if not CITY_CODE.fullmatch(city_code):
             raise Problem(404, "Not Found", f"no city {city_code!r}")
         key_id, secret = storage().directory.issue_key(
-            role="city", label=data["label"], city_code=city_code)
-        return {"key_id": key_id, "key": secret, "role": "city", "label": data["label"]}
+            role=CITY_ROLE, label=data["label"], city_code=city_code)
+        return {"key_id": key_id, "key": secret, "role": CITY_ROLE, "label": data["label"]}

@@ -6,7 +6,6 @@ effective date and ``known_at`` a recorded time, answered from the read views.
 from __future__ import annotations
 
 from operator import itemgetter
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,56 +15,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
-from domain.changes import Authority
 from domain.kinds import UnitKind
-from domain.units import Population
-from infra.storage import County
-from interfaces.http import idempotency, schemas
-from interfaces.http.auth import require_county
-from interfaces.http.context import county, decode_cursor, encode_cursor, is_uuid_text, moment
-from interfaces.http.operations import WRITES
+from domain.units import ACTIVE, Population
+from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
+from interfaces.http.schemas import units as schemas
+from interfaces.http.schemas.common import Moment, ReceiptOut
+from interfaces.http.writes import authority, write
 
 blp = Blueprint(
     "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
 )
-
-
-def authority(data: dict[str, Any]) -> Authority | None:
-    raw = data.get("authority")
-    return Authority(**raw) if raw else None
-
-
-def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    return {
-        "change_id": receipt.change_id,
-        "type": receipt.type,
-        "effective_date": receipt.effective_date,
-        "recorded_at": receipt.recorded_at,
-        "created_unit_ids": receipt.created_unit_ids,
-        "affected_unit_ids": receipt.affected_unit_ids,
-        "id": receipt.id,
-    }
-
-
-def write(code: str, command: Callable[[County, str], Receipt]) -> dict[str, Any]:
-    """Run a command as an editor and bring the views up to it before answering."""
-    who = require_county(code, "edit")
-    place = county(code)
-    with idempotency.attempt(lambda decided: schemas.ReceiptOut().dump(receipt_json(decided))):
-        receipt = command(place, who.actor)
-    WRITES.labels(receipt.type).inc()
-    if not receipt.views_current:
-        place.catch_up(receipt.position)
-    return receipt_json(receipt)
-
-
-def fresh(code: str, capability: str = "read") -> County:
-    """The county, its views caught up with every committed event."""
-    require_county(code, capability)
-    place = county(code)
-    place.refresh()
-    return place
 
 
 def unit_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -111,7 +71,7 @@ class Units(MethodView):
         after_id = UUID(after) if after else None
         rows = place.structure.units_on(
             moment(args),
-            statuses=None if args["status"] == "all" else ("active",),
+            statuses=None if args["status"] == schemas.ALL else (ACTIVE,),
             kind=args["kind"],
             parent_id=args["parent_id"],
             name_contains=args["q"],
@@ -127,8 +87,8 @@ class Units(MethodView):
 
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.UnitIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str) -> Receipt:
         """Establish a unit (town-level units have no parent: the county is it)."""
         return write(code, lambda place, actor: place.ledger.establish_unit(
             kind=UnitKind(data["kind"]), name=data["name"], code=data["code"],
@@ -140,7 +100,7 @@ class Units(MethodView):
 @blp.route("/units/<uuid:unit_id>")
 class UnitView(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.UnitOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """A unit as it stood on ``as_of``, as known at ``known_at``."""
@@ -154,8 +114,8 @@ class UnitView(MethodView):
 class Renames(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.RenameIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Rename a unit from a date."""
         return write(code, lambda place, actor: place.ledger.rename(
             unit_id, data["name"], data["effective_date"], actor, authority(data)))
@@ -165,8 +125,8 @@ class Renames(MethodView):
 class Moves(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.MoveIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Move a village-level unit under another town-level unit from a date."""
         return write(code, lambda place, actor: place.ledger.move(
             unit_id, data["parent_id"], data["effective_date"], actor, authority(data)))
@@ -176,8 +136,8 @@ class Moves(MethodView):
 class Dissolutions(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.DissolutionIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Dissolve a unit: the effective date is its first day gone."""
         return write(code, lambda place, actor: place.ledger.dissolve(
             unit_id, data["effective_date"], actor, authority(data)))
@@ -187,8 +147,8 @@ class Dissolutions(MethodView):
 class PopulationView(MethodView):
     @answers(blp, *COUNTY_WRITE)
     @blp.arguments(schemas.PopulationIn)
-    @blp.response(201, schemas.ReceiptOut)
-    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
+    @blp.response(201, ReceiptOut)
+    def post(self, data: dict[str, Any], code: str, unit_id: UUID) -> Receipt:
         """Record households, residents and floating population from a date."""
         figures = Population(data["households"], data["residents"], data["floating"])
         return write(code, lambda place, actor: place.ledger.record_population(
@@ -198,7 +158,7 @@ class PopulationView(MethodView):
 @blp.route("/units/<uuid:unit_id>/history")
 class History(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.HistoryOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """Every recorded event that touched the unit, in recorded order."""
@@ -212,7 +172,7 @@ class History(MethodView):
 @blp.route("/units/<uuid:unit_id>/lineage")
 class Lineage(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.LineageOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """Predecessors and successors through conversions and mergers, transitively,
@@ -227,7 +187,7 @@ class Lineage(MethodView):
 @blp.route("/tree")
 class Tree(MethodView):
     @answers(blp, *COUNTY_READ)
-    @blp.arguments(schemas.Moment, location="query")
+    @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.TreeOut)
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""

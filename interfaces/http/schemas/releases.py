@@ -1,15 +1,17 @@
-"""Shapes of the releases, reconciliations and change reports (API.md, "Releases
-and reconciliation")."""
+"""The statistical releases, a county's reconciliations with them, the release check
+and the change reports (API.md, "Releases and reconciliation")."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from application.reconciliation import APPLIED, PROPOSED
 from domain.reconciliation import EXACT, GROUP, ItemType
 from domain.releases import RELEASES
-from interfaces.http.schemas import AuthoritySchema, Day, Lenient, Pattern, Strict
+from interfaces.http.schemas.common import AuthoritySchema, Counts, Day, Lenient, Pattern, Strict
 
 YEARS = validate.OneOf(sorted(RELEASES), error="one of the shipped releases: {choices}")
+CODE = Pattern(r"^[0-9]{12}$")  # a village-level unit's statistical code
 
 
 class ReleaseOut(Schema):
@@ -23,6 +25,9 @@ class ReleaseOut(Schema):
 
 class ReleaseList(Schema):
     items = fields.List(fields.Nested(ReleaseOut))
+
+
+# -- Reconciliations ----------------------------------------------------------------
 
 
 class ReconciliationIn(Strict):
@@ -55,8 +60,8 @@ class ItemPatch(Strict):
 
 
 class MappingLine(Strict):
-    predecessor_code = fields.String(required=True, validate=Pattern(r"^[0-9]{12}$"))
-    successor_code = fields.String(required=True, validate=Pattern(r"^[0-9]{12}$"))
+    predecessor_code = fields.String(required=True, validate=CODE)
+    successor_code = fields.String(required=True, validate=CODE)
 
 
 class ApplyOut(Schema):
@@ -69,10 +74,10 @@ class ProposalOut(Schema):
     id = fields.UUID()
     release = fields.Integer()
     effective_date = Day()
-    status = fields.String(validate=validate.OneOf(["proposed", "applied"]))
+    status = fields.String(validate=validate.OneOf([PROPOSED, APPLIED]))
     created_at = fields.DateTime()
     items = fields.List(fields.Nested(ItemOut))
-    summary = fields.Dict(keys=fields.String(), values=fields.Integer())
+    summary = Counts()
     mapping = fields.List(fields.Nested(MappingLine))
     result = fields.Nested(ApplyOut, allow_none=True)
 
@@ -88,6 +93,9 @@ class CheckOut(Schema):
     differences = fields.List(fields.Dict())
 
 
+# -- Change reports -----------------------------------------------------------------
+
+
 class ChangeWindow(Lenient):
     from_ = Day(data_key="from", required=True)
     to = Day(required=True)
@@ -95,7 +103,7 @@ class ChangeWindow(Lenient):
 
 class YearCounts(Schema):
     year = fields.Integer()
-    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = Counts()
 
 
 class TownCounts(Schema):
@@ -103,28 +111,30 @@ class TownCounts(Schema):
     name = fields.String(allow_none=True)
     code = fields.String(allow_none=True)
     total = fields.Integer()
-    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = Counts()
 
 
 class CountyCounts(Schema):
     code = fields.String()
     total = fields.Integer()
-    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = Counts()
 
 
-class _Counts(Schema):
+class WindowCounts(Schema):
+    """What a change report counts, for a county or summed for a city."""
+
     from_ = Day(data_key="from")
     to = Day()
     total = fields.Integer()
-    by_type = fields.Dict(keys=fields.String(), values=fields.Integer())
+    by_type = Counts()
     by_year = fields.List(fields.Nested(YearCounts))
 
 
-class ChangeCountsOut(_Counts):
+class ChangeCountsOut(WindowCounts):
     by_town = fields.List(fields.Nested(TownCounts))
 
 
-class CityChangeCountsOut(_Counts):
+class CityChangeCountsOut(WindowCounts):
     by_county = fields.List(fields.Nested(CountyCounts))
 
 
@@ -133,7 +143,7 @@ class ReleaseVillages(Schema):
     as_of = Day()
     counties = fields.Integer(metadata={"description": "counties with village-level units"})
     villages = fields.Integer(metadata={"description": "village-level units active on as_of"})
-    gone = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+    gone = Counts(metadata={
         "description": "units ceased since the previous release, by the type of the change"})
     gone_total = fields.Integer()
 
