@@ -8,6 +8,7 @@ query that forgets a filter still cannot reach another county's rows.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,9 @@ from infra.views.writer import ViewWriter
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
 PROJECTION_LOCK = 4771
+
+# Held while the library's shared composite type is made (by the first county onboarded).
+_SHARED_TYPE = threading.Lock()
 
 # Datastores of this process, by key, for the factories of the county applications.
 _DATASTORES: dict[str, PostgresDatastore] = {}
@@ -207,3 +211,29 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
 
     def _lock(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county)))
+
+    def create_county(self, events: PostgresApplicationRecorder) -> None:
+        """A new county's tables, its events' and its views', in one transaction and one
+        round trip (the library's ``create_table`` takes a transaction and a round trip
+        per statement for each recorder; onboarding all of China spends its time there).
+
+        The composite type the library's inserts use is shared by every county: the
+        first county of a database has it made by the library's own ``create_table``.
+        Its insert function is left out: it serves only ``POSTGRES_ENABLE_DB_FUNCTIONS``
+        (off), is shared too, and each county replacing it made concurrent onboardings
+        fail ("tuple concurrently updated").
+        """
+        with _SHARED_TYPE:  # counties onboarded at once: one thread makes it
+            if events.stored_event_type_name not in self.datastore.psycopg_type_adapters:
+                events.create_table()
+        shared = ("CREATE TYPE", "CREATE OR REPLACE FUNCTION")
+        statements = [s for s in (*events.sql_create_statements, *self.sql_create_statements)
+                      if not s.as_string().lstrip().startswith(shared)]
+        # The library's mark of a single-row tracking table (``create_table`` writes it
+        # too): without it, a later ``create_table`` would take the table for a legacy one.
+        statements.append(SQL("INSERT INTO {}.{} VALUES ({}, 1) ON CONFLICT DO NOTHING").format(
+            Identifier(self.datastore.schema), Identifier(self.tracking_table_name),
+            self.table_migration_identifier))
+        with self.datastore.transaction(commit=True) as curs:
+            # No parameters: one simple query of many statements.
+            curs.execute(SQL("; ").join(statements), prepare=False)
