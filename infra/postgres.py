@@ -8,6 +8,7 @@ query that forgets a filter still cannot reach another county's rows.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,16 +23,22 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresTrackingRecorder,
 )
+from psycopg import pq
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
+from application.projection import ViewBatch
+from infra.chain import GENESIS
 from infra.views.schema import COLUMNS, INDEXES, TABLES
 from infra.views.tables import Dialect
 from infra.views.writer import ViewWriter
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
 PROJECTION_LOCK = 4771
+
+# Held while the library's shared composite type is made (by the first county onboarded).
+_SHARED_TYPE = threading.Lock()
 
 # Datastores of this process, by key, for the factories of the county applications.
 _DATASTORES: dict[str, PostgresDatastore] = {}
@@ -115,16 +122,42 @@ class SharedPostgresFactory(PostgresFactory):
 
 class CountyEventRecorder(PostgresApplicationRecorder):
     """The library's recorder, chaining the events and writing a command's view rows
-    in the events' own transaction."""
+    in the events' own transaction.
+
+    The events are inserted from an array per column (not the library's array of
+    composite values, slower to encode), and the insert answers, besides their
+    positions, what the views need to know before writing with them (the last
+    position stored before them, the tracked one, the chain's last link): no round
+    trip more than the library's own."""
 
     views: PostgresStructureViews | None = None
+
+    def _insert_stored_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        if self.views is None:
+            super()._insert_stored_events(curs, stored_events, **kwargs)
+            return
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        columns = zip(*((e.originator_id, e.originator_version, e.topic, e.state)
+                        for e in stored_events), strict=True)
+        curs.execute(self.views.insert_events_sql(),
+                     [*(list(column) for column in columns), self.views.application_name],
+                     prepare=True)
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if self.views is not None:
-            self.views.record_with_events(curs, stored_events, positions or [], kwargs.get("views"))
+        if self.views is None:
+            return super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        rows = curs.fetchall()
+        positions = [row["notification_id"] for row in rows]
+        if rows:
+            first = rows[0]
+            link = bytes(first["link"]) if first["link"] is not None else GENESIS
+            self.views.record_with_events(curs, stored_events, positions, kwargs.get("views"),
+                                          (first["before"] or 0, first["tracked"] or 0, link))
         return positions
 
 
@@ -149,6 +182,11 @@ class PostgresDialect(Dialect):
     @contextmanager
     def batched(self, curs: Any) -> Iterator[None]:
         # Pipeline mode: the writes of a command's rows cost one round trip, not one each.
+        if curs.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF:
+            # The library's insert of the events is one already: the rows go with
+            # its COMMIT (a pipeline of our own would wait for them on leaving).
+            yield
+            return
         with curs.connection.pipeline():
             yield
 
@@ -185,6 +223,26 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"
         )
 
+    def insert_events_sql(self) -> Any:
+        """The county's events inserted from one array per column; each row answers its
+        position and, read before the insert (under the events' table lock), the last
+        position stored, the tracked one and the chain's last link."""
+        return self.sql(
+            "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id, (SELECT MAX(notification_id) FROM {events}) AS before, "
+            "(SELECT notification_id FROM {tracking} WHERE application_name = %s) AS tracked, "
+            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1) AS link"
+        )
+
+    def _track(self, curs: Any, batch: ViewBatch) -> None:
+        curs.execute(
+            self.sql("INSERT INTO {tracking} (application_name, notification_id) VALUES (%s, %s) "
+                     "ON CONFLICT (application_name) DO UPDATE "
+                     "SET notification_id = excluded.notification_id "
+                     "WHERE {tracking}.notification_id < excluded.notification_id"),
+            (self.application_name, batch.last_position), prepare=True)
+
     def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """All rows in one statement, a typed array per column: one round trip
         and one prepared statement, however many rows."""
@@ -207,3 +265,29 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
 
     def _lock(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county)))
+
+    def create_county(self, events: PostgresApplicationRecorder) -> None:
+        """A new county's tables, its events' and its views', in one transaction and one
+        round trip (the library's ``create_table`` takes a transaction and a round trip
+        per statement for each recorder; onboarding all of China spends its time there).
+
+        The composite type the library's inserts use is shared by every county: the
+        first county of a database has it made by the library's own ``create_table``.
+        Its insert function is left out: it serves only ``POSTGRES_ENABLE_DB_FUNCTIONS``
+        (off), is shared too, and each county replacing it made concurrent onboardings
+        fail ("tuple concurrently updated").
+        """
+        with _SHARED_TYPE:  # counties onboarded at once: one thread makes it
+            if events.stored_event_type_name not in self.datastore.psycopg_type_adapters:
+                events.create_table()
+        shared = ("CREATE TYPE", "CREATE OR REPLACE FUNCTION")
+        statements = [s for s in (*events.sql_create_statements, *self.sql_create_statements)
+                      if not s.as_string().lstrip().startswith(shared)]
+        # The library's mark of a single-row tracking table (``create_table`` writes it
+        # too): without it, a later ``create_table`` would take the table for a legacy one.
+        statements.append(SQL("INSERT INTO {}.{} VALUES ({}, 1) ON CONFLICT DO NOTHING").format(
+            Identifier(self.datastore.schema), Identifier(self.tracking_table_name),
+            self.table_migration_identifier))
+        with self.datastore.transaction(commit=True) as curs:
+            # No parameters: one simple query of many statements.
+            curs.execute(SQL("; ").join(statements), prepare=False)

@@ -292,9 +292,12 @@ class Storage(ABC):
 
     def onboard(self, code: str) -> County:
         """Create a county's event store and read views (once, not on a request path)."""
-        county = self._build(require_county_code(code), create=True)
+        return self._remember(code, self._create(require_county_code(code)))
+
+    def _create(self, code: str) -> County:
+        """A new county's event store and read views, and the county built on them."""
+        county = self._build(code, create=True)
         county.views.create_table()
-        self._remember(code, county)
         return county
 
     def onboard_tenant(self, code: str, name: str, city_code: str, *,
@@ -409,6 +412,12 @@ class PostgresStorage(Storage):
             },
         )
         return County(code, ledger, PostgresStructureViews(self.datastore, code))
+
+    def _create(self, code: str) -> County:
+        county = self._build(code, create=False)
+        assert isinstance(county.views, PostgresStructureViews)
+        county.views.create_county(county.ledger.recorder)
+        return county
 
     def ping(self) -> None:
         with self.datastore.get_connection() as conn:

@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +32,7 @@ from domain.rules import Conflict, DomainError
 from infra.chain import Digest, sign, signature_holds, stored_links
 from infra.directory import TenantExists
 from infra.releases import ReleaseFileError, ReleaseFiles
-from infra.storage import County, Storage
+from infra.storage import Storage
 from infra.views.schema import Moment
 from interfaces import divisions
 from interfaces.history import HistoryBuilder, scope
@@ -166,14 +166,6 @@ def _chosen(files: ReleaseFiles, year: int, county_codes: tuple[str, ...],
     return chosen
 
 
-def _onboarded(code: str, name: str, city_code: str, say: Callable[[str], None]) -> County:
-    storage = _storage()
-    if storage.directory.tenant(code) is None:
-        _key_id, secret = storage.onboard_tenant(code, name, city_code)
-        say(f"onboarded {code} {name}; admin key: {secret}")
-    return storage.county(code)
-
-
 def _progress(quiet: bool) -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TimeRemainingColumn(), disable=quiet or not sys.stderr.isatty(),
@@ -221,12 +213,14 @@ def import_divisions(
         raise click.ClickException(str(error)) from None
     total = sum(len(r.towns) + len(r.villages) for r in releases)
     imported = skipped = 0
-    with _progress(quiet) as progress:
+    counties = closing(divisions.onboarded(_storage(), releases))
+    with _progress(quiet) as progress, counties as onboarded:
         task = progress.add_task("importing", total=total)
-        for county_release in releases:
+        for county_release, county, secret in onboarded:
             code = county_release.county
-            county = _onboarded(code, county_release.name, county_release.city_code,
-                                progress.console.print)
+            if secret is not None:
+                progress.console.print(
+                    f"onboarded {code} {county_release.name}; admin key: {secret}")
             progress.update(task, description=f"{code} {county_release.name}")
             try:
                 added, present = divisions.import_county(

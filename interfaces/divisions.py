@@ -8,13 +8,52 @@ county does not hold on that date.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from uuid import UUID, uuid4
 
 from application.ledger import BaselineUnit
 from domain.releases import CountyRelease
-from infra.storage import County
+from infra.storage import County, Storage
+
+# Counties onboarded at once, ahead of the one being imported.
+ONBOARDING_AHEAD = 2
+
+
+def onboarded(storage: Storage, releases: Sequence[CountyRelease],
+              ) -> Iterator[tuple[CountyRelease, County, str | None]]:
+    """Each county of ``releases`` in turn, onboarded if it was not, with the first
+    admin key when it was onboarded now (None when it already was).
+
+    Creating a county's storage is the database's work (some seventy tables and
+    indexes), importing into it this process's: the next counties are onboarded on
+    threads of their own while the caller imports the current one.
+    """
+
+    def onboard(release: CountyRelease) -> str | None:
+        if storage.directory.tenant(release.county) is not None:
+            return None
+        return storage.onboard_tenant(release.county, release.name, release.city_code)[1]
+
+    upcoming = iter(releases)
+    with ThreadPoolExecutor(ONBOARDING_AHEAD, thread_name_prefix="onboarding") as pool:
+        pending: deque[tuple[CountyRelease, Future[str | None]]] = deque()
+        try:
+            while True:
+                while len(pending) <= ONBOARDING_AHEAD:
+                    release = next(upcoming, None)
+                    if release is None:
+                        break
+                    pending.append((release, pool.submit(onboard, release)))
+                if not pending:
+                    return
+                release, secret = pending.popleft()
+                yield release, storage.county(release.county), secret.result()
+        finally:  # the caller stopped: onboard no further than what has begun
+            for _release, future in pending:
+                future.cancel()
 
 
 def import_county(county: County, release: CountyRelease, day: date, actor: str,

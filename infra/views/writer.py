@@ -55,7 +55,8 @@ class ViewWriter(ViewTables):
         return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
 
     def record_with_events(
-        self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None
+        self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None,
+        known: tuple[int, int, bytes] | None = None,
     ) -> None:
         """What the county's recorder adds to the transaction that stored events
         (under the events' table lock): their links in the chain, and the rows of
@@ -64,10 +65,12 @@ class ViewWriter(ViewTables):
 
         No projection lock is needed: the events' table lock keeps other commands
         out, and a catch-up still running has not yet tracked the position before
-        ours, so we would see a lag and leave the rows to it."""
+        ours, so we would see a lag and leave the rows to it.
+
+        ``known``: those positions, when the store read them with the events' insert."""
         if not positions:
             return
-        before, tracked, last_link = self._positions(curs, positions[0])
+        before, tracked, last_link = known or self._positions(curs, positions[0])
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
         current = batch is not None and before == tracked
@@ -78,11 +81,8 @@ class ViewWriter(ViewTables):
             if batch is not None and current:
                 resolved = batch.resolve(positions)
                 self._write(curs, resolved)
-        # After the pipeline: the library's tracking insert reads a result back, which
-        # inside a pipeline was seen to read another statement's (a national build).
-        if batch is not None and current:
-            self._track(curs, resolved)
-            batch.applied = True
+                self._track(curs, resolved)
+                batch.applied = True
 
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)
@@ -130,7 +130,11 @@ class ViewWriter(ViewTables):
         )
 
     def _track(self, curs: Any, batch: ViewBatch) -> None:
-        """The views hold every event up to the batch's last: in the rows' transaction."""
+        """The views hold every event up to the batch's last: in the rows' transaction.
+
+        A store that batches statements reads nothing back here: the library's tracking
+        insert does, and inside a pipeline it was seen to read another statement's
+        result (a national build, prepared statements evicted)."""
         self._insert_tracking(  # type: ignore[attr-defined]
             curs, Tracking(self.application_name, batch.last_position)
         )
