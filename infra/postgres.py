@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError, StoredEvent
 from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
@@ -266,8 +266,9 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     def _lock(self, curs: Any) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PROJECTION_LOCK, int(self.county)))
 
-    def create_county(self, events: PostgresApplicationRecorder) -> None:
-        """A new county's tables, its events' and its views', in one transaction and one
+    def create_county(self, events: PostgresApplicationRecorder,
+                      snapshots: PostgresAggregateRecorder | None) -> None:
+        """A new county's tables, its events', snapshots' and views', in one transaction and one
         round trip (the library's ``create_table`` takes a transaction and a round trip
         per statement for each recorder; onboarding all of China spends its time there).
 
@@ -281,7 +282,8 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             if events.stored_event_type_name not in self.datastore.psycopg_type_adapters:
                 events.create_table()
         shared = ("CREATE TYPE", "CREATE OR REPLACE FUNCTION")
-        statements = [s for s in (*events.sql_create_statements, *self.sql_create_statements)
+        recorders = (events, *([snapshots] if snapshots is not None else []), self)
+        statements = [s for recorder in recorders for s in recorder.sql_create_statements
                       if not s.as_string().lstrip().startswith(shared)]
         # The library's mark of a single-row tracking table (``create_table`` writes it
         # too): without it, a later ``create_table`` would take the table for a legacy one.

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteDatastore
 
 from application.audit import ReplayReport, audit_replay
@@ -30,19 +31,18 @@ from application.projection import catch_up
 from application.reconciliation import Reconciliation, held_unit
 from application.reports import CountyOnDate
 from domain.reconciliation import Held
-from infra.chain import Verification, records, verify
+from infra.chain import Verification, records, stored_links, verify
 from infra.directory import TenantDirectory
-from infra.proposals import ProposalStore
-from infra.releases import SHIPPED, ReleaseFiles
+from infra.person_keys import PersonKeyStore
 from infra.postgres import (
     PostgresDialect,
     PostgresStructureViews,
     SharedPostgresFactory,
     open_datastore,
 )
+from infra.proposals import ProposalStore
+from infra.releases import SHIPPED, ReleaseFiles
 from infra.sqlite import SQLiteDialect, SQLiteStructureViews
-from infra.chain import stored_links
-from infra.person_keys import PersonKeyStore
 from infra.views.changelog import ChangelogQueries
 from infra.views.norms import NormsQueries
 from infra.views.schema import Moment
@@ -416,7 +416,11 @@ class PostgresStorage(Storage):
     def _create(self, code: str) -> County:
         county = self._build(code, create=False)
         assert isinstance(county.views, PostgresStructureViews)
-        county.views.create_county(county.ledger.recorder)
+        events = county.ledger.recorder
+        snapshots = county.ledger.snapshots.recorder if county.ledger.snapshots else None
+        assert isinstance(events, PostgresApplicationRecorder)
+        assert snapshots is None or isinstance(snapshots, PostgresAggregateRecorder)
+        county.views.create_county(events, snapshots)
         return county
 
     def ping(self) -> None:
