@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID
 
 from application.ledger import CountyLedger
@@ -27,6 +29,7 @@ from domain.people import Person
 from domain.units import Unit
 
 PAGE = 1000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def replay(
     process = ViewProjection(replayed, Fold()).process
     to_domain_event = ledger.mapper.to_domain_event
     with collector_paused():
-        for notifications in read_log(ledger, 0, PAGE):
+        for notifications in read_ahead(read_log(ledger, 0, PAGE)):
             for notification in notifications:
                 event = to_domain_event(notification)
                 if event.timestamp <= known_at:
@@ -110,6 +113,16 @@ def replay(
             if on_page is not None:
                 on_page(len(notifications))
     return replayed
+
+
+def read_ahead(pages: Iterator[T]) -> Iterator[T]:
+    """Each page read from the store while the one before is folded: the replay
+    no longer waits on the database between pages."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        following = reader.submit(next, pages, None)
+        while (page := following.result()) is not None:
+            following = reader.submit(next, pages, None)
+            yield page
 
 
 @contextmanager

@@ -26,6 +26,9 @@ class AuditQueries:
                 f"SELECT unit_id, {', '.join(FIELDS)} FROM {{units}} WHERE {CURRENT}"),
                 moment.params())
             rows = curs.fetchall()
+        if not rows or isinstance(rows[0][0], UUID):
+            # The store gives ids and dates typed (PostgreSQL): a county's units, as they are.
+            return {r[0]: r[1:] for r in rows}
         # In FIELDS order: kind, code, status, name, parent_id, federation_id,
         # established_on, ceased_on, households, residents, floating.
         return {d.uuid(r[0]): (r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),  # type: ignore[misc]
