@@ -203,8 +203,18 @@ class _Moment:
     aggregate: Any
     first: Any  # its first event then
     last: Any
-    posts: set[UUID] = field(default_factory=set)
+    rewrite: Callable[[_Moment], None]  # makes the aggregate's rows
+    posts: set[UUID] = field(default_factory=set)  # a body's posts its events touched
     body_changed: bool = False
+
+    @property
+    def recorded_at(self) -> datetime:
+        return self.last.timestamp
+
+    @property
+    def is_new(self) -> bool:
+        """Nothing to close: the aggregate's first rows."""
+        return bool(self.first.originator_version == type(self.aggregate).INITIAL_VERSION)
 
 
 class ViewRows:
@@ -229,32 +239,43 @@ class ViewRows:
     def settle(self) -> None:
         """The aggregate of the last events is as their moment leaves it: its rows."""
         moment, self._moment = self._moment, None
-        if moment is None:
-            return
-        aggregate, recorded_at = moment.aggregate, moment.last.timestamp
-        is_new = moment.first.originator_version == type(aggregate).INITIAL_VERSION
-        if isinstance(aggregate, Unit):
-            self.batch.rewrites.append(
-                UnitRewrite(aggregate.id, recorded_at, aggregate.segments(), is_new))
-        elif isinstance(aggregate, Body):
-            self.batch.bodies.append(_body_rewrite(aggregate, moment, recorded_at, is_new))
-        elif isinstance(aggregate, Arrangement):
-            self.batch.records.append(_arrangement_rewrite(aggregate, recorded_at))
-        else:
-            self.batch.records.append(_catalogue_rewrite(aggregate, recorded_at))
+        if moment is not None:
+            moment.rewrite(moment)
 
-    def _during(self, aggregate: Any, event: Any) -> _Moment:
+    def _during(self, aggregate: Any, event: Any, rewrite: Callable[[_Moment], None]) -> _Moment:
         moment = self._moment
         if moment is None or moment.aggregate is not aggregate:
             self.settle()
-            moment = self._moment = _Moment(aggregate, event, event)
+            moment = self._moment = _Moment(aggregate, event, event, rewrite)
         moment.last = event
         return moment
+
+    def _unit_rewrite(self, moment: _Moment) -> None:
+        self.batch.rewrites.append(UnitRewrite(
+            moment.aggregate.id, moment.recorded_at, moment.aggregate.segments(), moment.is_new))
+
+    def _body_rewrite(self, moment: _Moment) -> None:
+        self.batch.bodies.append(_body_rewrite(moment))
+
+    def _arrangement_rewrite(self, moment: _Moment) -> None:
+        arrangement = moment.aggregate
+        self.batch.records.append(RecordRewrite("arrangements", arrangement.id, moment.recorded_at, [(
+            arrangement.id, arrangement.zone_id, arrangement.subdistrict_id, arrangement.mode,
+            arrangement.made_on, arrangement.valid_to)]))
+
+    def _catalogue_rewrite(self, moment: _Moment) -> None:
+        catalogue = moment.aggregate
+        versions = catalogue.versions
+        ends = [v.since for v in versions[1:]] + [END]
+        self.batch.records.append(RecordRewrite("catalogues", catalogue.id, moment.recorded_at, [
+            (catalogue.id, catalogue.town_id, catalogue.year,
+             [item.to_dict() for item in version.items], version.since, until)
+            for version, until in zip(versions, ends, strict=True) if version.since < until]))
 
     # -- What the handlers report (``projection.ViewTarget``) --------------------
 
     def unit(self, unit: Unit, event: Unit.Event, position: int) -> None:
-        self._during(unit, event)
+        self._during(unit, event, self._unit_rewrite)
         self.batch.history.append(HistoryEntry(
             position=position,
             unit_id=unit.id,
@@ -282,15 +303,15 @@ class ViewRows:
             predecessor_tenant=before[3], successor_tenant=after[3]))
 
     def body(self, body: Body, event: Body.Event, posts: Iterable[UUID], itself: bool) -> None:
-        moment = self._during(body, event)
+        moment = self._during(body, event, self._body_rewrite)
         moment.posts.update(posts)
         moment.body_changed |= itself
 
     def arrangement(self, arrangement: Arrangement, event: Arrangement.Event) -> None:
-        self._during(arrangement, event)
+        self._during(arrangement, event, self._arrangement_rewrite)
 
     def catalogue(self, catalogue: AssessmentCatalogue, event: AssessmentCatalogue.Event) -> None:
-        self._during(catalogue, event)
+        self._during(catalogue, event, self._catalogue_rewrite)
 
     def person(self, person: Person, event: Person.Registered | Person.Erased) -> None:
         erased = isinstance(event, Person.Erased)
@@ -337,32 +358,17 @@ class ViewRows:
             event.originator_id, event.retraction_id, event.reason, event.timestamp))
 
 
-def _body_rewrite(body: Body, moment: _Moment, recorded_at: datetime,
-                  is_new: bool) -> BodyRewrite:
+def _body_rewrite(moment: _Moment) -> BodyRewrite:
+    body = moment.aggregate
     state = None if body.is_void else BodyState(
         body.unit_id, body.type.value, body.name, dict(body.attributes), body.established_on,
         body.abolished_on, body.valid_to)
     posts = {p: body.posts.get(p) for p in sorted(moment.posts, key=str)}
     return BodyRewrite(
         body_id=body.id,
-        recorded_at=recorded_at,
-        is_new=is_new,
+        recorded_at=moment.recorded_at,
+        is_new=moment.is_new,
         body_changed=moment.body_changed,
         body=state,
         posts={p: replace(post) if post else None for p, post in posts.items()},
     )
-
-
-def _arrangement_rewrite(arrangement: Arrangement, recorded_at: datetime) -> RecordRewrite:
-    return RecordRewrite("arrangements", arrangement.id, recorded_at, [(
-        arrangement.id, arrangement.zone_id, arrangement.subdistrict_id, arrangement.mode,
-        arrangement.made_on, arrangement.valid_to)])
-
-
-def _catalogue_rewrite(catalogue: AssessmentCatalogue, recorded_at: datetime) -> RecordRewrite:
-    versions = catalogue.versions
-    ends = [v.since for v in versions[1:]] + [END]
-    return RecordRewrite("catalogues", catalogue.id, recorded_at, [
-        (catalogue.id, catalogue.town_id, catalogue.year,
-         [item.to_dict() for item in version.items], version.since, until)
-        for version, until in zip(versions, ends, strict=True) if version.since < until])
