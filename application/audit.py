@@ -6,17 +6,18 @@ this rebuilds the same from the events (``replay``) and lists each difference.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from application.ledger import CountyLedger
-from application.replay import replay
+from application.replay import collector_paused, replay
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
+from domain.units import Unit
 
 # The facts of a unit that the views show, as the replay computes them.
 FIELDS = ("kind", "code", "status", "name", "parent_id", "federation_id", "established_on",
@@ -40,19 +41,22 @@ class ReplayReport:
         return not self.differences
 
 
-def replayed_facts(unit: Any, day: date) -> dict[str, Any]:
-    """A unit's facts on a date, shaped as a row of the units view."""
+def replayed_row(unit: Unit, day: date) -> tuple[Any, ...]:
+    """A unit's facts on a date, in ``FIELDS`` order: as a row of the units view."""
     facts = unit.facts_on(day)
     population = facts.population
-    return {
-        "kind": facts.kind.value, "code": facts.code, "status": facts.status,
-        "name": facts.name,
-        "parent_id": facts.parent_id, "federation_id": facts.federation_id,
-        "established_on": facts.established_on, "ceased_on": facts.ceased_on,
-        "households": population.households if population else None,
-        "residents": population.residents if population else None,
-        "floating": population.floating if population else None,
-    }
+    return (
+        facts.kind.value, facts.code, facts.status, facts.name, facts.parent_id,
+        facts.federation_id, facts.established_on, facts.ceased_on,
+        population.households if population else None,
+        population.residents if population else None,
+        population.floating if population else None,
+    )
+
+
+def replayed_facts(unit: Unit, day: date) -> dict[str, Any]:
+    """A unit's facts on a date, by field name."""
+    return dict(zip(FIELDS, replayed_row(unit, day), strict=True))
 
 
 def replayed_staffing(bodies: Iterable[Body], day: date) -> tuple[set[tuple[Any, ...]],
@@ -94,30 +98,36 @@ def audit_replay(
     ledger: CountyLedger,
     as_of: date,
     known_at: datetime,
-    view_units: Iterable[dict[str, Any]],
+    view_units: Mapping[UUID, tuple[Any, ...]],
     view_lineage: Iterable[tuple[UUID, UUID, UUID]],
     view_staffing: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]],
     view_records: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]],
     on_page: Callable[[int], None] | None = None,
 ) -> ReplayReport:
-    """Compare the views' units, lineage, bodies and posts on ``as_of`` (as known
-    at ``known_at``) with the state rebuilt from the events recorded up to ``known_at``."""
-    replayed = replay(ledger, known_at, on_page)
-    expected = {uid: replayed_facts(u, as_of) for uid, u in replayed.existing_units().items()}
-    seen = {row["unit_id"]: {f: row[f] for f in FIELDS} for row in view_units}
+    """Compare the views' units (their ``FIELDS`` by id), lineage, bodies and posts
+    on ``as_of`` (as known at ``known_at``) with the state rebuilt from the events
+    recorded up to ``known_at``."""
+    with collector_paused():
+        replayed = replay(ledger, known_at, on_page)
+        expected = {uid: replayed_row(u, as_of) for uid, u in replayed.units.items()
+                    if not u.is_void}  # a unit whose establishment was retracted never existed
     differences: list[dict[str, Any]] = []
-    for unit_id in sorted(expected.keys() | seen.keys(), key=str):
-        if unit_id not in seen:
+    # Whole rows first, in one comparison of the two; fields only where rows differ.
+    differing = [] if expected == view_units else [
+        uid for uid in expected.keys() | view_units.keys()
+        if expected.get(uid) != view_units.get(uid)]
+    for unit_id in sorted(differing, key=str):
+        if unit_id not in view_units:
             differences.append({"view": "units", "unit_id": unit_id, "problem": "missing from the view"})
         elif unit_id not in expected:
             differences.append({"view": "units", "unit_id": unit_id, "problem": "not in the events"})
         else:
-            for name in FIELDS:
-                if seen[unit_id][name] != expected[unit_id][name]:
-                    differences.append({
-                        "view": "units", "unit_id": unit_id, "field": name,
-                        "in_view": seen[unit_id][name], "replayed": expected[unit_id][name],
-                    })
+            differences += [
+                {"view": "units", "unit_id": unit_id, "field": name, "in_view": seen,
+                 "replayed": wanted}
+                for name, seen, wanted in zip(FIELDS, view_units[unit_id], expected[unit_id],
+                                              strict=True)
+                if seen != wanted]
     replayed_edges = {(s.predecessor_id, s.successor_id, s.change_id)
                       for s in replayed.lineage_on(as_of)}
     viewed_edges = set(view_lineage)

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.ledger import CountyLedger
-from application.projection import snake_case
+from application.view_batch import snake_case
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
@@ -76,7 +76,7 @@ def read_feed(
     erasure: for copies the ledger cannot erase later (a broker's stream).
     """
     topics = [feed_types()[t] for t in types]
-    notifications = ledger.recorder.select_notifications(
+    notifications = ledger.notification_log.select(
         start=after, limit=limit, topics=topics, inclusive_of_start=False
     )
     events = []

@@ -123,6 +123,9 @@ class Lookups(Protocol):
 class CountyLedger(Application):
     """The event-sourced ledger of one county (tenant): 县/市/区 by its 6-digit code."""
 
+    # The most notifications one read of the log may ask for (``notification_log``):
+    # the largest page of the catch-up, the replay, the chain's check and the feed.
+    log_section_size = 5_000
     lookups: Lookups
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Body: BODY_SNAPSHOT_INTERVAL}
 

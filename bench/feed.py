@@ -10,7 +10,9 @@ Figures, each in events/s:
   (``recorder.select_notifications`` + the mapper's decoding, in this process)
   — target ≥ 40 %;
 - verification of the hash chain (``County.verify_chain``) and a replay audit
-  (``County.audit_replay``), with the baseline the same library select.
+  (``County.audit_replay``: every event folded into aggregates, every unit's
+  facts compared with the views), with the baseline the same library select —
+  the audit's target ≥ 50 %.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from infra.views.schema import Moment
 COUNTY = "659903"
 PAGE = 1000
 TARGET = 0.40
+REPLAY_TARGET = 0.50
 VILLAGES_PER_TOWN = 500
 
 
@@ -59,7 +62,8 @@ def run(ctx: Context) -> list[Row]:
         Row("feed", "chain verification events/s", verify_rate, "/s",
             "library select+decode events/s", library),
         Row("feed", "replay audit events/s", replay_rate, "/s",
-            "library select+decode events/s", library),
+            "library select+decode events/s", library, f">= {REPLAY_TARGET:.0%}",
+            replay_rate / library >= REPLAY_TARGET),
     ]
 
 

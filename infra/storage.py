@@ -27,7 +27,7 @@ from eventsourcing.sqlite import SQLiteDatastore
 
 from application.audit import ReplayReport, audit_replay
 from application.ledger import CountyLedger
-from application.projection import catch_up
+from application.projection import catch_up, read_log
 from application.reconciliation import Reconciliation, held_unit
 from application.reports import CountyOnDate
 from domain.reconciliation import Held
@@ -43,6 +43,7 @@ from infra.postgres import (
 from infra.proposals import ProposalStore
 from infra.releases import SHIPPED, ReleaseFiles
 from infra.sqlite import SQLiteDialect, SQLiteStructureViews
+from infra.views.audit import AuditQueries
 from infra.views.changelog import ChangelogQueries
 from infra.views.norms import NormsQueries
 from infra.views.schema import Moment
@@ -155,6 +156,7 @@ class County:
         self.changelog = ChangelogQueries(views)
         self.norms = NormsQueries(views)
         self.person_keys = PersonKeyStore(views)
+        self.audited = AuditQueries(views)
         ledger.lookups = self
         ledger.personal_keys = self.person_keys
         # The recorder writes each command's rows in the command's own transaction.
@@ -197,16 +199,9 @@ class County:
         return verify(records(self._stored_events(on_page)), stored_links(self.views))
 
     def _stored_events(self, on_page: Callable[[int], None]) -> Iterator[Any]:
-        after = 0
-        while True:
-            page = self.ledger.recorder.select_notifications(
-                start=after, limit=CHAIN_PAGE, inclusive_of_start=False
-            )
+        for page in read_log(self.ledger, 0, CHAIN_PAGE):
             yield from page
             on_page(len(page))
-            if len(page) < CHAIN_PAGE:
-                return
-            after = page[-1].id
 
     def audit_replay(
         self, moment: Moment, on_page: Callable[[int], None] | None = None
@@ -214,18 +209,14 @@ class County:
         """Rebuild the structure from the events alone and compare every view with it."""
         self.catch_up()
         return audit_replay(
-            self.ledger, moment.as_of, moment.known_at,
-            self.structure.units_on(moment, statuses=None), self.changelog.lineage_edges(moment),
-            self.staffing.staffing_on(moment), self.records_on(moment), on_page,
+            self.ledger, moment.as_of, moment.known_at, self.audited.unit_facts(moment),
+            self.changelog.lineage_edges(moment), self.staffing.staffing_on(moment),
+            self.records_on(moment), on_page,
         )
 
     def records_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
         """The arrangements and catalogues the views show on a date, as the audit compares them."""
-        _units, _bodies, _posts, arrangements, catalogues = self.norms.report_facts(moment)
-        return (
-            {(a.arrangement_id, a.zone_id, a.other_id, a.mode) for a in arrangements},
-            {(c.town_id, c.year, tuple(c.items)) for c in catalogues},
-        )
+        return self.audited.records(moment)
 
     # -- Releases (``application.reconciliation.HeldState``) --------------------
 

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
-from application.projection import BodyRewrite, RecordRewrite, ViewBatch
+from application.view_batch import BodyRewrite, RecordRewrite, ViewBatch
 from infra.chain import GENESIS, StoredRecord, chain_links
 from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
