@@ -9,8 +9,8 @@ import codecs
 import csv
 import gzip
 import io
-import re
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator

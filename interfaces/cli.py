@@ -25,9 +25,9 @@ from flask.cli import ScriptInfo, with_appcontext
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.releases import NEWEST, RELEASES, release
 from application.reconciliation import Reconciliation, difference_dict
 from domain.reconciliation import Link
+from domain.releases import NEWEST, RELEASES, release
 from domain.rules import Conflict, DomainError
 from infra.chain import Digest, sign, signature_holds, stored_links
 from infra.directory import TenantExists

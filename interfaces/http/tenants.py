@@ -12,7 +12,13 @@ from infra.directory import TenantExists
 from infra.storage import COUNTY_CODE, NotACounty
 from interfaces.http.auth import CITY_ROLE, require_county, require_operator
 from interfaces.http.context import (
-    CITY_CODE, county, decode_cursor, encode_cursor, moment, storage, today_in_china,
+    CITY_CODE,
+    county,
+    decode_cursor,
+    encode_cursor,
+    moment,
+    storage,
+    today_in_china,
 )
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import tenants as schemas

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from click.testing import CliRunner
 
 from conftest import Client, county_code
 from infra.storage import Settings, open_storage

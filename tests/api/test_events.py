@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.v1.http import from_json as from_json_v1
-from conftest import OPERATOR_KEY, Client, county_code
 
+from conftest import OPERATOR_KEY, Client, county_code
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import create_app
 

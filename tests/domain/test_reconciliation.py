@@ -10,10 +10,17 @@ from uuid import uuid4
 
 import pytest
 
-from domain.names import likeness, town_kind, village_kind, village_stem
 from domain.kinds import UnitKind
+from domain.names import likeness, town_kind, village_kind, village_stem
 from domain.reconciliation import (
-    EXACT, GROUP, Held, Item, Link, MappingRefused, differences, propose,
+    EXACT,
+    GROUP,
+    Held,
+    Item,
+    Link,
+    MappingRefused,
+    differences,
+    propose,
     require_mapping_fits,
 )
 from domain.releases import CountyRelease, Row

@@ -9,7 +9,17 @@ from domain.kinds import UnitKind
 from domain.reconciliation import EXACT, GROUP
 from domain.units import ACTIVE
 from interfaces.http.schemas.common import (
-    DIGITS, Command, CursorPage, Dated, Day, Lenient, Moment, Name, Page, ReadAt, Text,
+    DIGITS,
+    Command,
+    CursorPage,
+    Dated,
+    Day,
+    Lenient,
+    Moment,
+    Name,
+    Page,
+    ReadAt,
+    Text,
 )
 
 ALL = "all"  # the status filter that also lists planned and ceased units
