@@ -51,7 +51,8 @@ class Tenants(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The onboarded counties, by code."""
         require_operator()
-        after = decode_cursor(args["cursor"], "tenants", lambda v: isinstance(v, str) and bool(COUNTY_CODE.fullmatch(v)))
+        after = decode_cursor(args["cursor"], "tenants",
+                              lambda v: isinstance(v, str) and bool(COUNTY_CODE.fullmatch(v)))
         rows = storage().directory.tenants(after, args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]

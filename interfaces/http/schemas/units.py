@@ -45,7 +45,8 @@ class DiffQuery(Lenient):
 class UnitIn(Command):
     kind = fields.String(required=True, validate=KINDS)
     name = Name(required=True)
-    code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS], allow_none=True, load_default=None)
+    code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS],
+                         allow_none=True, load_default=None)
     parent_id = fields.UUID(allow_none=True, load_default=None)
 
 
