@@ -381,8 +381,8 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
             try:
                 builder.build_year(
                     year, in_scope, follow_counties=bool(city_codes or provinces or everything),
-                    on_county=lambda c, year=year: progress.update(
-                        task, description=f"{year} {c.county} {c.name}"))
+                    on_county=lambda c: progress.update(
+                        task, description=f"{c.year} {c.county} {c.name}"))
             except DomainError as error:
                 raise click.ClickException(f"{year}: {error.message}") from None
     for line in builder.summary():
