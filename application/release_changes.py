@@ -25,7 +25,8 @@ from domain.names import kind_class
 from domain.reconciliation import GROUP, Held, Item, ItemType
 from domain.releases import Row
 from domain.rules import Conflict
-from domain.units import Stamp, Unit
+from domain.stamped import Stamp
+from domain.units import Unit
 
 if TYPE_CHECKING:
     from application.ledger import CountyLedger

@@ -45,7 +45,8 @@ def run(ctx: Context) -> list[Row]:
     for r in range(rounds):  # alternate, so drift on a noisy machine hits both alike
         save_rates.append(_save_loop(ledger, baseline_town, CLIENTS * cycles, r))
         clients = [Client(api.base, key) for _ in range(CLIENTS)]
-        results, elapsed = in_threads(CLIENTS, lambda i: _rest_client(
+        # the round and its clients are bound now: the threads run before the loop moves on anyway
+        results, elapsed = in_threads(CLIENTS, lambda i, clients=clients, r=r: _rest_client(
             clients[i], towns[i], f"{r}-{i}", cycles))
         rest_rates.append(sum(c.writes for c in clients) / elapsed)
         failures += [failure for result in results for failure in result]

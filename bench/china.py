@@ -22,7 +22,15 @@ from datetime import date, timedelta
 import psycopg
 
 from bench.common import (
-    OPERATOR_KEY, Client, Row, gunicorn, in_threads, note, percentile, print_table, server_ms,
+    OPERATOR_KEY,
+    Client,
+    Row,
+    gunicorn,
+    in_threads,
+    note,
+    percentile,
+    print_table,
+    server_ms,
 )
 
 CLIENTS = 2

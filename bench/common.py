@@ -100,7 +100,7 @@ def print_table(rows: Sequence[Row]) -> None:
     ]
     widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
     for line in [header, tuple("-" * w for w in widths), *cells]:
-        print(" | ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        print(" | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
 # -- Clients -----------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from domain.kinds import UnitKind
+from domain.kinds import Level, UnitKind
 
 # Committee suffixes of a village-level name, longest first so that 村民委员会 is
 # cut whole and not as 村 + 民委员会. Each maps to the kind it marks.
@@ -94,15 +94,17 @@ def kind_of(name: str, *, town: bool) -> UnitKind:
     return town_kind(name) if town else village_kind(name)
 
 
+# A central town is a designation of the opinion, not of the bureau: releases list a town.
+_RELEASED_AS = {UnitKind.CENTRAL_TOWN: UnitKind.TOWN}
+
+
 def kind_class(kind: UnitKind) -> str:
     """What a release can say of a kind: a town-level kind itself; at the village
     level only village or community (urban and rural look alike; a federation
     is not listed)."""
-    if kind is UnitKind.CENTRAL_TOWN:  # a designation of the opinion, not of the bureau
-        return UnitKind.TOWN.value
-    if kind.level.value == "town":
-        return kind.value
-    return "village" if kind is UnitKind.VILLAGE else "community"
+    if kind.level is Level.VILLAGE:
+        return "village" if kind is UnitKind.VILLAGE else "community"
+    return _RELEASED_AS.get(kind, kind).value
 
 
 def likeness(a: str, b: str) -> float:

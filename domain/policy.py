@@ -102,4 +102,4 @@ def staff_quota(households: int, floating: int, settings: dict[str, Any]) -> int
         households / settings["households_per_staff"])
     by_floating = ROUNDINGS[settings["floating_rounding"]](
         floating / settings["floating_per_staff"])
-    return max(settings["minimum_staff"], int(by_households) + int(by_floating))
+    return max(int(settings["minimum_staff"]), int(by_households) + int(by_floating))

@@ -368,8 +368,8 @@ class _Matcher:
             # Exact only when each source points at this row alone.
             if sources and all(linked_to[s] == {row.code} for s in sources):
                 units = sorted((by_id[s] for s in sources), key=lambda h: h.code or "")
-                why = [links[(u.unit_id, row.code)] for u in units]
-                self.items.append(_succession(units, [row], why, 0.8, EXACT))
+                reasons = [links[(u.unit_id, row.code)] for u in units]
+                self.items.append(_succession(units, [row], reasons, 0.8, EXACT))
                 done_held.update(sources)
                 done_rows.add(row.code)
         rest_gone = [h for h in gone if h.unit_id not in done_held]

@@ -14,7 +14,8 @@ from uuid import UUID
 from domain.changes import ChangeType
 from domain.kinds import Level, UnitKind
 from domain.rules import Conflict, RuleRefused
-from domain.units import Stamp, Unit
+from domain.stamped import Stamp
+from domain.units import Unit
 
 
 def require_plan(villages: Sequence[Unit], area_type: UnitKind, stamp: Stamp) -> None:

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.kinds import AREA_TYPES, Level, UnitKind
 from domain.rules import Conflict, RuleRefused
-from domain.stamped import Retractable, Stamp
+from domain.stamped import Retractable, Stamp, StampedAggregate
 from domain.timeline import (
     BEGINNING,
     END,
@@ -337,7 +337,7 @@ class Unit(Retractable):
 
     # -- Commands and the events they record ------------------------------------
 
-    def _record(self, event_class: type[Retractable.Event], stamp: Stamp, **facts: Any) -> None:
+    def _record(self, event_class: type[StampedAggregate.Event], stamp: Stamp, **facts: Any) -> None:
         self.require_not_void()
         super()._record(event_class, stamp, **facts)
 

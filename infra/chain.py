@@ -92,7 +92,8 @@ def verify(events: Iterable[StoredRecord], links: Iterable[tuple[int, bytes]]) -
     event, stored = next(event_iter, None), next(link_iter, None)
     while event is not None or stored is not None:
         if event is None or stored is None or event.position != stored[0]:
-            bad = min(p for p in (event and event.position, stored and stored[0]) if p is not None)
+            heads = (event.position if event else None, stored[0] if stored else None)
+            bad = min(p for p in heads if p is not None)
             return Verification(False, checked, _hex(previous, checked), bad, last)
         expected = link(previous, event.position, event.originator_id, event.version,
                         event.topic, event.state)

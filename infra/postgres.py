@@ -114,7 +114,10 @@ class SharedPostgresFactory(PostgresFactory):
 
     def __init__(self, env: Any):
         InfrastructureFactory.__init__(self, env)
-        self.datastore = _DATASTORES[self.env.get(self.DATASTORE_KEY)]
+        key = self.env.get(self.DATASTORE_KEY)
+        if key is None:
+            raise KeyError(f"{self.DATASTORE_KEY} names no datastore: open_datastore() first")
+        self.datastore = _DATASTORES[key]
 
     def close(self) -> None:
         """The pool belongs to the process, not to one county."""

@@ -9,11 +9,11 @@ import codecs
 import csv
 import gzip
 import io
-import re
 import json
+import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -179,13 +179,17 @@ def _lines(text: bytes, body: int, prefixes: tuple[bytes, ...]) -> Iterator[tupl
         mark = b"\n" + quote + prefix
         found = text.find(mark, body - 1)
         while found != -1:
-            end = yield from _run(text, found + 1,
-                                  lambda line: line.lstrip(b'"').startswith(prefix))
+            end = yield from _run(text, found + 1, _coded(prefix))
             found = text.find(mark, end)
 
 
+def _coded(prefix: bytes) -> Callable[[bytes], bool]:
+    """Whether a line's code (quoted or not) starts with ``prefix``."""
+    return lambda line: line.lstrip(b'"').startswith(prefix)
+
+
 def _run(text: bytes, start: int,
-         belongs: Callable[[bytes], bool]) -> Iterator[tuple[int, int]]:
+         belongs: Callable[[bytes], bool]) -> Generator[tuple[int, int], None, int]:
     """Lines from ``start`` while they belong; answers where the run stopped."""
     while start < len(text):
         end = text.find(b"\n", start)

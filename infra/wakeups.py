@@ -41,24 +41,25 @@ class Wakeups:
         if self._conninfo is None:
             time.sleep(min(timeout, 0.25))
             return
-        self._listen(code)
+        self._listen(code, self._conninfo)
         condition = self._conditions[code]
         with condition:
             condition.wait(timeout)
 
-    def _listen(self, code: str) -> None:
+    def _listen(self, code: str, conninfo: str) -> None:
         with self._lock:
             if code not in self._listening:
                 self._listening.add(code)
                 self._requests.put(code)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="wakeups", daemon=True)
+                self._thread = threading.Thread(target=self._run, args=(conninfo,), name="wakeups",
+                                                daemon=True)
                 self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, conninfo: str) -> None:
         while not self._stopped.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with psycopg.connect(conninfo, autocommit=True) as conn:
                     for code in list(self._listening):  # again, after a reconnection
                         conn.execute(SQL("LISTEN {}").format(Identifier(f"t{code}_events")))
                     self._serve(conn)

@@ -25,9 +25,9 @@ from flask.cli import ScriptInfo, with_appcontext
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.releases import NEWEST, RELEASES, release
 from application.reconciliation import Reconciliation, difference_dict
 from domain.reconciliation import Link
+from domain.releases import NEWEST, RELEASES, release
 from domain.rules import Conflict, DomainError
 from infra.chain import Digest, sign, signature_holds, stored_links
 from infra.directory import TenantExists
@@ -381,8 +381,8 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
             try:
                 builder.build_year(
                     year, in_scope, follow_counties=bool(city_codes or provinces or everything),
-                    on_county=lambda c, year=year: progress.update(
-                        task, description=f"{year} {c.county} {c.name}"))
+                    on_county=lambda c: progress.update(
+                        task, description=f"{c.year} {c.county} {c.name}"))
             except DomainError as error:
                 raise click.ClickException(f"{year}: {error.message}") from None
     for line in builder.summary():

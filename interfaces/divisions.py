@@ -9,7 +9,7 @@ county does not hold on that date.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime, timezone
 from uuid import UUID, uuid4
@@ -23,7 +23,7 @@ ONBOARDING_AHEAD = 2
 
 
 def onboarded(storage: Storage, releases: Sequence[CountyRelease],
-              ) -> Iterator[tuple[CountyRelease, County, str | None]]:
+              ) -> Generator[tuple[CountyRelease, County, str | None], None, None]:
     """Each county of ``releases`` in turn, onboarded if it was not, with the first
     admin key when it was onboarded now (None when it already was).
 

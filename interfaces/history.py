@@ -89,8 +89,8 @@ class HistoryBuilder:
             self.build(county_release)
             on_county(county_release)
             self.storage.trim(KEEP_BUILT)
-        for code, tenant in gone.items():
-            self._end(year, tenant["tenant"], code, releases.values())
+        for code, ending in gone.items():
+            self._end(year, ending["tenant"], code, releases.values())
         if follow_counties:
             touched = {directory.resolve(c) for c in releases} | {t["tenant"] for t in gone.values()}
             self._cross(year, {t for t in touched if t is not None})

@@ -65,10 +65,11 @@ def post_worker_init(_worker: Any) -> None:
     from interfaces.http.events import STOPPING  # the worker's app, after the fork
 
     graceful_stop = signal.getsignal(signal.SIGTERM)
+    assert callable(graceful_stop), "gunicorn's worker sets its SIGTERM handler before this hook"
 
     def stop(signum: int, frame: Any) -> None:
         STOPPING.set()
-        graceful_stop(signum, frame)  # type: ignore[operator]
+        graceful_stop(signum, frame)
 
     signal.signal(signal.SIGTERM, stop)
     signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn has it: requests are not disturbed

@@ -10,11 +10,27 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from infra.storage import Settings, Storage, open_storage
-from interfaces.http import (
-    audit, auth, bodies, changes, docs, events, idempotency, logs, norms, operations, people,
-    posts, problems, releases, reports, session, tenants, units,
-)
 from interfaces import web
+from interfaces.http import (
+    audit,
+    auth,
+    bodies,
+    changes,
+    docs,
+    events,
+    idempotency,
+    logs,
+    norms,
+    operations,
+    people,
+    posts,
+    problems,
+    releases,
+    reports,
+    session,
+    tenants,
+    units,
+)
 
 MAX_BODY_BYTES = 1024 * 1024
 

@@ -7,8 +7,8 @@ import base64
 import binascii
 import json
 import re
-from datetime import date, datetime, timedelta, timezone
 from collections.abc import Callable
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 

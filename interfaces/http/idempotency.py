@@ -78,7 +78,8 @@ def install(app: Flask) -> None:
                     f"this {HEADER} was used with a different request body",
                 )
             if existing.status is not None:
-                return _replayed(int(existing.status), existing.body)
+                assert existing.body is not None  # a status is completed with its answer
+                return _replayed(existing.status, existing.body)
             if time.monotonic() > deadline:
                 return problem_response(
                     409, "Conflict", f"a request with this {HEADER} is still in progress"
@@ -92,7 +93,9 @@ def install(app: Flask) -> None:
             if response.status_code >= 500:
                 _directory().release(*claim)
             else:
-                _directory().complete(*claim, response.status_code, _without_secrets(response))
+                scope, key, owner = claim
+                _directory().complete(scope, key, owner, response.status_code,
+                                      _without_secrets(response))
         return response
 
     @app.teardown_request
@@ -110,6 +113,7 @@ def _replayed(status: int, body: str) -> Response:
 
 def _committed(held: str) -> bool:
     """Whether the change of a held answer (a write's receipt) was recorded."""
+    assert request.view_args is not None  # an answer is held by a county's write only
     try:
         county(request.view_args["code"]).ledger.change(UUID(json.loads(held)["change_id"]))
     except NotFound:

@@ -34,7 +34,8 @@ View = TypeVar("View", bound=Callable[..., Any])
 class ProblemSchema(Schema):
     """The body of every error answer (RFC 9457), as ``problem_response`` writes it."""
 
-    type = fields.String(required=True, metadata={"description": "a URI reference naming the kind of problem"})
+    type = fields.String(required=True,
+                         metadata={"description": "a URI reference naming the kind of problem"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String()

@@ -19,9 +19,9 @@ from application.change_counts import CountyYears, count_changes, sum_counts, vi
 from application.reconciliation import Proposal, Reconciliation, difference_dict
 from domain.reconciliation import Link, MappingRefused
 from domain.releases import RELEASES
-from infra.views.counts import ceased_units, counted_changes, towns, village_units_on
 from infra.releases import ReleaseFiles
 from infra.storage import County
+from infra.views.counts import ceased_units, counted_changes, towns, village_units_on
 from infra.views.schema import Moment
 from interfaces.http.auth import require_county, require_operator
 from interfaces.http.context import city_counties, county, fresh, storage

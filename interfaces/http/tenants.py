@@ -12,7 +12,13 @@ from infra.directory import TenantExists
 from infra.storage import COUNTY_CODE, NotACounty
 from interfaces.http.auth import CITY_ROLE, require_county, require_operator
 from interfaces.http.context import (
-    CITY_CODE, county, decode_cursor, encode_cursor, moment, storage, today_in_china,
+    CITY_CODE,
+    county,
+    decode_cursor,
+    encode_cursor,
+    moment,
+    storage,
+    today_in_china,
 )
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import tenants as schemas
@@ -45,7 +51,8 @@ class Tenants(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The onboarded counties, by code."""
         require_operator()
-        after = decode_cursor(args["cursor"], "tenants", lambda v: isinstance(v, str) and bool(COUNTY_CODE.fullmatch(v)))
+        after = decode_cursor(args["cursor"], "tenants",
+                              lambda v: isinstance(v, str) and bool(COUNTY_CODE.fullmatch(v)))
         rows = storage().directory.tenants(after, args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]

@@ -47,7 +47,8 @@ def issue(county: Client, role: str, label: str | None = None) -> dict[str, Any]
 
 def onboard(operator: Client, name: str = "测试县") -> Client:
     code = county_code()
-    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": name, "city_code": "3303", "unlisted": True}))
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": name, "city_code": "3303",
+                                                         "unlisted": True}))
     return Client(operator.http, created["admin_key"], code)
 
 
@@ -121,7 +122,8 @@ def test_the_bearer_scheme_is_case_insensitive(county: Client) -> None:
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("key", ["nonsense", "gl_0123456789abcdef_" + "A" * 43, OPERATOR_KEY + "x", "x" * 5000])
+@pytest.mark.parametrize("key", ["nonsense", "gl_0123456789abcdef_" + "A" * 43, OPERATOR_KEY + "x",
+                                 "x" * 5000])
 def test_an_unknown_key_is_401(county: Client, key: str) -> None:
     before = snapshot(county)
     stranger = with_key(county, key)
@@ -171,7 +173,8 @@ def two_counties(operator: Client) -> tuple[Client, Client, dict[str, str]]:
 CROSS = [
     ("get", "units", None), ("get", "tree", None), ("get", "changes", None), ("get", "policy", None),
     ("get", "units/{town}", None), ("get", "units/{town}/history", None),
-    ("post", "units", TOWN), ("post", "units/{town}/renames", {"name": "改名镇", "effective_date": "2011-01-01"}),
+    ("post", "units", TOWN),
+    ("post", "units/{town}/renames", {"name": "改名镇", "effective_date": "2011-01-01"}),
     ("post", "keys", {"role": "admin", "label": "x"}), ("patch", "policy", {"plans_required": False}),
     ("delete", "keys/{key_id}", None),
 ]
@@ -199,8 +202,8 @@ def test_another_countys_resources_are_404_like_a_missing_county(
     assert snapshot(b) == before
 
 
-def test_another_countys_key_cannot_be_revoked_through_ones_own(two_counties: tuple[Client, Client, dict[str, str]]
-                                                                ) -> None:
+def test_another_countys_key_cannot_be_revoked_through_ones_own(
+        two_counties: tuple[Client, Client, dict[str, str]]) -> None:
     a, b, ids = two_counties
     assert_problem(a.delete(f"keys/{ids['key_id']}"), 404)
     assert_problem(a.delete(f"/v1/tenants/{b.code}/keys/{ids['key_id']}"), 404)
@@ -302,7 +305,8 @@ def test_an_issued_key_works_with_its_role(county: Client) -> None:
 
 def test_the_operator_onboards_and_lists_tenants(operator: Client) -> None:
     code = county_code()
-    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "瑞安市", "city_code": "3303", "unlisted": True}))
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "瑞安市", "city_code": "3303",
+                                                         "unlisted": True}))
     assert (created["code"], created["name"], created["city_code"]) == (code, "瑞安市", "3303")
     assert created["admin_key"]
     listed = [t for page in all_tenants(operator, 1000) for t in page]
@@ -314,14 +318,16 @@ def test_only_the_operator_manages_tenants(county: Client, operator: Client, rol
     caller = with_key(county, county.key if role == "admin" else issue(county, role)["key"])
     code = county_code()
     assert_problem(caller.get("/v1/tenants"), 403)
-    assert_problem(caller.post("/v1/tenants", {"code": code, "name": "县", "city_code": "3303", "unlisted": True}), 403)
+    assert_problem(caller.post("/v1/tenants", {"code": code, "name": "县", "city_code": "3303",
+                                               "unlisted": True}), 403)
     assert_problem(caller.post("/v1/cities/3303/keys", {"label": "市"}), 403)
     assert operator.get(f"/v1/tenants/{code}/policy").status_code == 404  # not onboarded
 
 
 def test_a_duplicate_tenant_code_is_409(county: Client, operator: Client) -> None:
     before = snapshot(county)
-    response = operator.post("/v1/tenants", {"code": county.code, "name": "冒名县", "city_code": "3304", "unlisted": True})
+    response = operator.post("/v1/tenants", {"code": county.code, "name": "冒名县", "city_code": "3304",
+                                             "unlisted": True})
     assert_problem(response, 409)
     listed = [t for page in all_tenants(operator, 1000) for t in page if t["code"] == county.code]
     assert listed == [{"code": county.code, "name": "测试县", "city_code": "3303"}]
@@ -359,7 +365,8 @@ def test_a_city_key_reads_nothing_of_a_county(county: Client, operator: Client) 
 
 
 def test_keys_are_stored_only_as_hashes(county: Client, operator: Client, storage: Any) -> None:
-    secrets = [county.key] + [issue(county, role)["key"] for role in ("admin", "editor", "viewer", "integrator")]
+    roles = ("admin", "editor", "viewer", "integrator")
+    secrets = [county.key] + [issue(county, role)["key"] for role in roles]
     secrets.append(operator.ok(operator.post("/v1/cities/3303/keys", {"label": "市"}))["key"])
     rows = raw_rows(storage, "platform_keys")
     text = "\n".join(repr(row) for row in rows)
@@ -369,9 +376,11 @@ def test_keys_are_stored_only_as_hashes(county: Client, operator: Client, storag
     assert OPERATOR_KEY not in text
 
 
-def test_idempotency_records_do_not_keep_keys_in_clear(county: Client, operator: Client, storage: Any) -> None:
+def test_idempotency_records_do_not_keep_keys_in_clear(county: Client, operator: Client,
+                                                       storage: Any) -> None:
     """A retried key request must not leave the key it issued readable in the database."""
-    key = county.ok(county.post("keys", {"role": "viewer"}, headers={"Idempotency-Key": f"key-{uuid.uuid4()}"}))
+    key = county.ok(county.post("keys", {"role": "viewer"},
+                                headers={"Idempotency-Key": f"key-{uuid.uuid4()}"}))
     tenant = operator.ok(operator.post(
         "/v1/tenants", {"code": county_code(), "name": "县", "city_code": "3303", "unlisted": True},
         headers={"Idempotency-Key": f"tenant-{uuid.uuid4()}"},

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-
-from click.testing import CliRunner
 
 from conftest import Client, county_code
 from infra.storage import Settings, open_storage
@@ -124,8 +123,10 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "units": ("county", "post", "units", {
         "kind": "village", "name": "丙村", "parent_id": "{town}", "effective_date": "2011-01-01",
         "authority": {"document_no": "瑞委〔2011〕1号", "issued_on": "2010-12-20"}}),
-    "renames": ("county", "post", "units/{village}/renames", {"name": "甲新村", "effective_date": "2011-01-01"}),
-    "moves": ("county", "post", "units/{village}/moves", {"parent_id": "{town2}", "effective_date": "2011-01-01"}),
+    "renames": ("county", "post", "units/{village}/renames", {
+        "name": "甲新村", "effective_date": "2011-01-01"}),
+    "moves": ("county", "post", "units/{village}/moves", {
+        "parent_id": "{town2}", "effective_date": "2011-01-01"}),
     "dissolutions": ("county", "post", "units/{other}/dissolutions", {"effective_date": "2011-01-01"}),
     "population": ("county", "post", "units/{village}/population", {
         "effective_date": "2011-01-01", "households": 300, "residents": 1000, "floating": 50}),
@@ -163,7 +164,8 @@ ENDPOINTS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
         "effective_date": "2012-01-01"}),
     "keys": ("county", "post", "keys", {"role": "viewer", "label": "督查室"}),
     "policy": ("county", "patch", "policy", {"coverage_target": 800}),
-    "tenants": ("operator", "post", "/v1/tenants", {"code": "{code}", "name": "瑞安市", "city_code": "3303", "unlisted": True}),
+    "tenants": ("operator", "post", "/v1/tenants", {
+        "code": "{code}", "name": "瑞安市", "city_code": "3303", "unlisted": True}),
 }
 
 # The endpoints whose valid body needs nothing beyond the world (no federation yet).

@@ -95,7 +95,7 @@ def test_a_body_and_its_units_cessation_racing_never_both_win(county: Client) ->
     clients = [Client(county.http.application.test_client(), county.key, county.code)
                for _ in range(CLIENTS)]
     with ThreadPoolExecutor(CLIENTS) as pool:
-        answers = list(pool.map(lambda pair: pair[0](pair[1]), zip(calls, clients)))
+        answers = list(pool.map(lambda pair: pair[0](pair[1]), zip(calls, clients, strict=True)))
     assert all(a.status_code in (201, 409) for a in answers), [a.get_json() for a in answers]
     dissolved = answers[0].status_code == 201
     roster = county.ok(county.get(f"units/{village}/roster", as_of="2012-06-01"), 200)

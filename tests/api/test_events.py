@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from cloudevents.core.formats.json import JSONFormat
 from cloudevents.v1.http import from_json as from_json_v1
-from conftest import OPERATOR_KEY, Client, county_code
 
+from conftest import OPERATOR_KEY, Client, county_code
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import create_app
 
@@ -30,7 +30,8 @@ def test_the_feed_gives_cloud_events_in_recorded_order_and_resumes(
     deployment = storage.deployment_id
     town = county.unit("town", "镇")
     village = county.unit("village", "甲村", town)
-    rename = county.ok(county.post(f"units/{village}/renames", {"name": "甲新村", "effective_date": "2012-01-01"}))
+    rename = county.ok(county.post(f"units/{village}/renames",
+                                   {"name": "甲新村", "effective_date": "2012-01-01"}))
     everything = feed(county, limit=1000)["items"]
     positions = [e["position"] for e in everything]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
@@ -140,7 +141,8 @@ def test_the_integrator_reads_the_feed_and_nothing_else(county: Client) -> None:
     assert integrator.ok(integrator.get("events"), 200)["items"]
     assert integrator.get("tree").status_code == 403
     assert integrator.get("units").status_code == 403
-    assert integrator.post("units", {"kind": "town", "name": "x", "effective_date": "2010-01-01"}).status_code == 403
+    town = {"kind": "town", "name": "x", "effective_date": "2010-01-01"}
+    assert integrator.post("units", town).status_code == 403
 
 
 def test_a_long_poll_returns_soon_after_a_new_commit(county: Client) -> None:

@@ -53,7 +53,8 @@ def test_the_cookie_has_the_keys_role_and_county(county: Client, operator: Clien
     assert browser.post(f"/v1/tenants/{county.code}/units", json=TOWN,
                         headers={"X-CSRF-Token": csrf}).status_code == 403
     other = county_code()
-    operator.ok(operator.post("/v1/tenants", {"code": other, "name": "别县", "city_code": "3303", "unlisted": True}))
+    operator.ok(operator.post("/v1/tenants", {"code": other, "name": "别县", "city_code": "3303",
+                                              "unlisted": True}))
     assert browser.get(f"/v1/tenants/{other}/tree").status_code == 404
 
 

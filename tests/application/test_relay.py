@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -186,7 +186,7 @@ def test_two_deployments_relay_the_same_county_into_one_stream_without_losing_ev
     deployments = [storage.deployment_id for storage in stores]
     assert expected[0] == expected[1]  # the same positions in both deployments
     logs = [tmp_path / f"relay{i}.log" for i in range(2)]
-    relays = [_relay(url, stream, [code], log) for url, log in zip(urls, logs)]
+    relays = [_relay(url, stream, [code], log) for url, log in zip(urls, logs, strict=True)]
     try:
         _wait_for(stream[0], sum(map(len, expected)))
         time.sleep(1.0)
@@ -198,7 +198,7 @@ def test_two_deployments_relay_the_same_county_into_one_stream_without_losing_ev
         for storage in stores:
             storage.close()
     assert deployments[0] != deployments[1]
-    for deployment, positions in zip(deployments, expected):
+    for deployment, positions in zip(deployments, expected, strict=True):
         assert _positions(messages, f"{deployment}-{code}-") == positions
     assert len(messages) == sum(map(len, expected))
     assert not any("duplicate" in log.read_text() for log in logs)

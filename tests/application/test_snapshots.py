@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from conftest import county_code, started_again
 from eventsourcing.application import project_aggregate
 
 from application.ledger import BODY_SNAPSHOT_INTERVAL, CountyLedger
+from conftest import county_code, started_again
 from domain.bodies import Appointment, Body, BodyType, Role
 from domain.kinds import UnitKind
 from domain.people import Rank, Source

@@ -60,7 +60,8 @@ def test_a_countys_rows_are_in_its_own_tables(pg_url: str) -> None:
     try:
         first, second = county_code(), county_code()
         for code in (first, second):
-            created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "县", "city_code": "3303", "unlisted": True}))
+            tenant = {"code": code, "name": "县", "city_code": "3303", "unlisted": True}
+            created = operator.ok(operator.post("/v1/tenants", tenant))
             Client(operator.http, created["admin_key"], code).unit("town", f"{code}镇")
         with psycopg.connect(pg_url) as conn:
             for code, other in ((first, second), (second, first)):

@@ -10,10 +10,17 @@ from uuid import uuid4
 
 import pytest
 
-from domain.names import likeness, town_kind, village_kind, village_stem
 from domain.kinds import UnitKind
+from domain.names import kind_class, likeness, town_kind, village_kind, village_stem
 from domain.reconciliation import (
-    EXACT, GROUP, Held, Item, Link, MappingRefused, differences, propose,
+    EXACT,
+    GROUP,
+    Held,
+    Item,
+    Link,
+    MappingRefused,
+    differences,
+    propose,
     require_mapping_fits,
 )
 from domain.releases import CountyRelease, Row
@@ -163,6 +170,18 @@ def test_kinds_of_names() -> None:
     assert town_kind("莘塍街道办事处") is UnitKind.SUBDISTRICT
     assert town_kind("塘下镇") is UnitKind.TOWN and town_kind("高楼乡") is UnitKind.TOWNSHIP
     assert town_kind("经济开发区") is UnitKind.FUNCTIONAL_ZONE
+
+
+def test_a_release_says_of_each_kind_what_it_can() -> None:
+    """A central town is listed as a town; at the village level only village or community."""
+    shown = {kind: kind_class(kind) for kind in UnitKind}
+    assert shown == {
+        UnitKind.CENTRAL_TOWN: "town", UnitKind.TOWN: "town", UnitKind.TOWNSHIP: "township",
+        UnitKind.SUBDISTRICT: "subdistrict", UnitKind.FUNCTIONAL_ZONE: "functional_zone",
+        UnitKind.VILLAGE: "village", UnitKind.URBAN_COMMUNITY: "community",
+        UnitKind.RURAL_COMMUNITY: "community", UnitKind.FEDERATION: "community",
+    }
+    assert all(type(value) is str for value in shown.values())
 
 
 def test_likeness_counts_shared_characters() -> None:

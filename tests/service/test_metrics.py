@@ -12,8 +12,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import county_code, create_tenant, gunicorn, http_request, service_env
 from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import county_code, create_tenant, gunicorn, http_request, service_env
 
 WORKERS = 2
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import create_tenant, free_port, gunicorn, http_request, service_env
 
 COUNTY = "330381"

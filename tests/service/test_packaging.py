@@ -11,14 +11,14 @@ import sys
 import time
 import urllib.request
 import zipfile
-from fnmatch import fnmatch
 from collections.abc import Iterator
+from fnmatch import fnmatch
 from pathlib import Path
 
 import click
 import yaml
-from conftest import county_code, create_tenant, free_port, service_env
 
+from conftest import county_code, create_tenant, free_port, service_env
 from interfaces.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

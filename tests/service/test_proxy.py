@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
 from conftest import ROOT, create_tenant, free_port, gunicorn, service_env, wait_for_port
 
 COUNTY = "330381"

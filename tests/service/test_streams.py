@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from conftest import create_tenant, gunicorn, http_request, service_env
 
 COUNTY = "330381"

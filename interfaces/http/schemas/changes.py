@@ -11,7 +11,14 @@ from application.ledger import CommunitySpec
 from domain.changes import ChangeType
 from domain.kinds import AREA_TYPES
 from interfaces.http.schemas.common import (
-    DIGITS, Command, CursorPage, Day, Name, Page, Strict, Text,
+    DIGITS,
+    Command,
+    CursorPage,
+    Day,
+    Name,
+    Page,
+    Strict,
+    Text,
 )
 
 

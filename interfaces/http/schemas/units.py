@@ -9,7 +9,17 @@ from domain.kinds import UnitKind
 from domain.reconciliation import EXACT, GROUP
 from domain.units import ACTIVE
 from interfaces.http.schemas.common import (
-    DIGITS, Command, CursorPage, Dated, Day, Lenient, Moment, Name, Page, ReadAt, Text,
+    DIGITS,
+    Command,
+    CursorPage,
+    Dated,
+    Day,
+    Lenient,
+    Moment,
+    Name,
+    Page,
+    ReadAt,
+    Text,
 )
 
 ALL = "all"  # the status filter that also lists planned and ceased units
@@ -35,7 +45,8 @@ class DiffQuery(Lenient):
 class UnitIn(Command):
     kind = fields.String(required=True, validate=KINDS)
     name = Name(required=True)
-    code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS], allow_none=True, load_default=None)
+    code = fields.String(validate=[validate.Length(min=9, max=12), DIGITS],
+                         allow_none=True, load_default=None)
     parent_id = fields.UUID(allow_none=True, load_default=None)
 
 
