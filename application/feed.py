@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.ledger import CountyLedger
+from application.projection import domain_event
 from application.view_batch import snake_case
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
@@ -81,7 +82,7 @@ def read_feed(
     )
     events = []
     for notification in notifications:
-        event = ledger.mapper.to_domain_event(notification)
+        event = domain_event(ledger, notification)
         personal = getattr(type(event), "personal_fields", ())
         events.append(FeedEvent(
             position=notification.id,

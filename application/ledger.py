@@ -43,9 +43,9 @@ from domain.changes import Authority, Change, ChangeType, Succession, release_so
 from domain.kinds import UnitKind
 from domain.people import Person, Rank, Source
 from domain.plans import Plan
+from domain.policy import POLICY_ID, Policy
 from domain.reconciliation import Held
 from domain.reconciliation import Item as ReleaseItem
-from domain.policy import POLICY_ID, Policy
 from domain.rules import Conflict, NotFound
 from domain.units import Crossing, Population, Stamp, Unit
 

@@ -185,7 +185,15 @@ def pending_batch(aggregates: Iterable[Aggregate]) -> ViewBatch:
     return rows.rows()
 
 
-def stored_batch(ledger: Application, fold: Fold,
+def domain_event(ledger: Application[UUID], notification: Notification) -> Aggregate.Event:
+    """A stored event, decoded: every event of a county is an aggregate's, with its
+    recorded time."""
+    event = ledger.mapper.to_domain_event(notification)
+    assert isinstance(event, Aggregate.Event)
+    return event
+
+
+def stored_batch(ledger: Application[UUID], fold: Fold,
                  notifications: Sequence[Notification]) -> ViewBatch:
     """The rows stored events add, folded into the aggregates of ``fold``: the
     catch-up's batch. A rewrite per aggregate and recorded time: the events of a
@@ -194,7 +202,7 @@ def stored_batch(ledger: Application, fold: Fold,
     process = ViewProjection(rows, fold).process
     moment = None
     for notification in notifications:
-        event = ledger.mapper.to_domain_event(notification)
+        event = domain_event(ledger, notification)
         if (event.originator_id, event.timestamp) != moment:
             rows.settle()  # before the next event changes the aggregate
             moment = (event.originator_id, event.timestamp)
@@ -202,7 +210,7 @@ def stored_batch(ledger: Application, fold: Fold,
     return rows.rows()
 
 
-def read_log(ledger: Application, after: int, page: int,
+def read_log(ledger: Application[UUID], after: int, page: int,
              topics: Sequence[str] = ()) -> Iterator[Sequence[Notification]]:
     """The ledger's notifications after a position, a page at a time (the
     library's reader of its notification log)."""
@@ -223,7 +231,7 @@ class StructureViews(Protocol):
         """
 
 
-def catch_up(ledger: Application, views: StructureViews, until: int | None = None) -> int:
+def catch_up(ledger: Application[UUID], views: StructureViews, until: int | None = None) -> int:
     """Bring the views up to the ledger's last event (or at least ``until``).
 
     Safe to run from many processes at once: a batch is written only if the

@@ -20,7 +20,7 @@ from typing import TypeVar
 from uuid import UUID
 
 from application.ledger import CountyLedger
-from application.projection import Fold, ViewProjection, read_log
+from application.projection import Fold, ViewProjection, domain_event, read_log
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
@@ -102,11 +102,10 @@ def replay(
     """Fold every event recorded up to ``known_at``, in recorded order."""
     replayed = Replayed()
     process = ViewProjection(replayed, Fold()).process
-    to_domain_event = ledger.mapper.to_domain_event
     with collector_paused():
         for notifications in read_ahead(read_log(ledger, 0, PAGE)):
             for notification in notifications:
-                event = to_domain_event(notification)
+                event = domain_event(ledger, notification)
                 if event.timestamp <= known_at:
                     replayed.events += 1
                     process(event, notification.id)

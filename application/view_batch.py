@@ -19,6 +19,8 @@ from functools import cache
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body, Post
@@ -201,8 +203,8 @@ class _Moment:
     (``rewrite``) once the moment is over: the aggregate is then as it stays."""
 
     aggregate: Any
-    first: Any  # its first event then
-    last: Any
+    first: Aggregate.Event  # its first event then
+    last: Aggregate.Event
     rewrite: Callable[[_Moment], None]  # makes the aggregate's rows
     posts: set[UUID] = field(default_factory=set)  # a body's posts its events touched
     body_changed: bool = False

@@ -28,7 +28,7 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
-from application.projection import ViewBatch
+from application.view_batch import ViewBatch
 from infra.chain import GENESIS
 from infra.views.schema import COLUMNS, INDEXES, TABLES
 from infra.views.tables import Dialect

@@ -49,7 +49,6 @@ from infra.views.norms import NormsQueries
 from infra.views.schema import Moment
 from infra.views.staffing import StaffingQueries
 from infra.views.structure import StructureQueries
-from infra.views.writer import ViewWriter
 from infra.wakeups import Wakeups
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
@@ -147,7 +146,8 @@ class County:
     """One onboarded county in this process: its ledger, its read views (written
     by ``views``) and the queries on them, by area."""
 
-    def __init__(self, code: str, ledger: CountyLedger, views: ViewWriter):
+    def __init__(self, code: str, ledger: CountyLedger,
+                 views: PostgresStructureViews | SQLiteStructureViews):
         self.code = code
         self.ledger = ledger
         self.views = views
@@ -191,7 +191,7 @@ class County:
 
     def catch_up(self, until: int | None = None) -> int:
         """Bring the read views up to the newest event (or at least ``until``)."""
-        return catch_up(self.ledger, self.views, until)  # type: ignore[arg-type]
+        return catch_up(self.ledger, self.views, until)
 
     def verify_chain(self, on_page: Callable[[int], None] = lambda _n: None) -> Verification:
         """Recompute the county's hash chain from its stored events and compare;

@@ -70,7 +70,7 @@ class NatsRelay:
 
     async def _relay(self, jetstream: object, county: County) -> int:
         name = tracking_name(county.code)
-        after = county.views.max_tracking_id(name) or 0  # type: ignore[attr-defined]
+        after = county.views.max_tracking_id(name) or 0
         # Without names: JetStream keeps what it is given, and an erasure could not
         # reach it there. Consumers read a person's name through the API.
         events = read_feed(county.ledger, after, BATCH, personal_data=False)
@@ -84,7 +84,7 @@ class NatsRelay:
             )
             duplicates += bool(ack.duplicate)
         if events:
-            county.views.insert_tracking(Tracking(name, events[-1].position))  # type: ignore[attr-defined]
+            county.views.insert_tracking(Tracking(name, events[-1].position))
             log.info("relayed %s events of %s up to %s", len(events) - duplicates, county.code,
                      events[-1].position)
         if duplicates:

@@ -14,6 +14,7 @@ from domain.assessment import Item
 from infra.views.schema import CURRENT, Moment
 from infra.views.tables import ViewTables
 
+
 class AuditQueries:
     def __init__(self, tables: ViewTables):
         self.tables = tables

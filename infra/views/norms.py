@@ -8,7 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from application.reports import (
-    ArrangementFacts, BodyFacts, CatalogueFacts, PostFacts, UnitFacts,
+    ArrangementFacts,
+    BodyFacts,
+    CatalogueFacts,
+    PostFacts,
+    UnitFacts,
 )
 from domain.assessment import Item
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
-
 # The open end of recorded time: a row still believed.
 STILL_BELIEVED = datetime(9999, 12, 31, tzinfo=timezone.utc)
 
