@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -134,6 +134,9 @@ class CountyLedger(Application):
         self.name = f"t{county}"
         self.county = county
         super().__init__(env)
+        # Only bodies are snapshotted: every other aggregate is read from its events
+        # alone, without first asking the snapshot table (a round trip per aggregate).
+        self.unsnapshotted = Repository(event_store=self.events)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -477,7 +480,7 @@ class CountyLedger(Application):
         town = self.unit(town_id)
         cap = self.policy().settings_on(effective_date)["max_veto_items"]
         try:
-            catalogue = self.repository.get(catalogue_id(town_id, year))
+            catalogue = self.unsnapshotted.get(catalogue_id(town_id, year))
         except AggregateNotFoundError:
             catalogue = AssessmentCatalogue.adopt(town=town, year=year, items=list(items),
                                                   max_veto_items=cap, stamp=stamp)
@@ -514,7 +517,7 @@ class CountyLedger(Application):
 
     def policy(self) -> Policy:
         try:
-            return self.repository.get(POLICY_ID)
+            return self.unsnapshotted.get(POLICY_ID)
         except AggregateNotFoundError:
             return Policy.adopt_defaults()
 
@@ -593,12 +596,15 @@ class CountyLedger(Application):
 
     def _get(self, ident: UUID, cls: type[A], what: str) -> A:
         try:
-            aggregate = self.repository.get(ident)
+            aggregate = self._repository_of(cls).get(ident)
         except AggregateNotFoundError:
             raise NotFound(what, ident) from None
         if not isinstance(aggregate, cls):
             raise NotFound(what, ident)
         return aggregate
+
+    def _repository_of(self, cls: type[Aggregate]) -> Repository[UUID]:
+        return self.repository if cls in self.snapshotting_intervals else self.unsnapshotted
 
     def unit(self, unit_id: UUID) -> Unit:
         return self._get(unit_id, Unit, "unit")
