@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 
@@ -69,13 +69,20 @@ def sum_counts(counties: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class Ceased(NamedTuple):
+    """A village-level unit that ceased: when, and by which type of change."""
+
+    effective_date: date
+    change_type: str
+
+
 @dataclass(frozen=True)
 class CountyYears:
     """One county's village-level units on each release's date, and the units that
-    ceased, each with its effective date and the type of the change that ended it."""
+    ceased."""
 
     units_on: dict[int, int]
-    ceased: list[tuple[date, str]]
+    ceased: list[Ceased]
 
 
 def village_figures(releases: Sequence[tuple[int, date]],
@@ -86,8 +93,8 @@ def village_figures(releases: Sequence[tuple[int, date]],
     items = []
     after = date.min
     for year, as_of in releases:
-        gone: Counter[str] = Counter(kind for county in counties for day, kind in county.ceased
-                                     if after < day <= as_of)
+        gone: Counter[str] = Counter(c.change_type for county in counties for c in county.ceased
+                                     if after < c.effective_date <= as_of)
         items.append({
             "release": year, "as_of": as_of,
             "counties": sum(1 for c in counties if c.units_on.get(year)),

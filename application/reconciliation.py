@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from application.ledger import CountyLedger
+from application.rows import HeldRow
 from domain.changes import Authority
 from domain.kinds import UnitKind
 from domain.reconciliation import (
@@ -229,11 +230,11 @@ def difference_dict(difference: Difference) -> dict[str, Any]:
     return {"code": difference.code, "expected": difference.expected, "found": difference.found}
 
 
-def held_unit(unit_id: UUID, kind_value: str, code: str | None, name: str,
-              parent_id: UUID | None) -> Held | None:
+def held_unit(row: HeldRow) -> Held | None:
     """A unit of the views as the matcher sees it (None: a federation, which no
     release lists)."""
-    kind = UnitKind(kind_value)
+    kind = UnitKind(row.kind)
     if kind is UnitKind.FEDERATION:
         return None
-    return Held(unit_id, code, name, kind, None if kind.level.value == "town" else parent_id)
+    return Held(row.unit_id, row.code, row.name, kind,
+                None if kind.level.value == "town" else row.parent_id)

@@ -109,7 +109,7 @@ def _federate_and_staff(place: County, count: int) -> int:
     moment = Moment(FEDERATED, datetime.now(timezone.utc))
     villages_by_town: dict[UUID, list[UUID]] = {}
     for row in place.structure.units_on(moment, kind="village"):
-        villages_by_town.setdefault(row["parent_id"], []).append(row["unit_id"])
+        villages_by_town.setdefault(row.parent_id, []).append(row.unit_id)
     pairs = [(town, villages[i:i + 2]) for town, villages in sorted(villages_by_town.items())
              for i in range(0, len(villages) - 1, 2)]
     made = 0
@@ -124,7 +124,7 @@ def _federate_and_staff(place: County, count: int) -> int:
             for k, role in enumerate(ROLES[: 4 + (n % 3)]):
                 person = ledger.register_person(name=f"工作人员{n}-{k}", rank=RANKS[(n + k) % 4],
                                                 source=SOURCES[(n + k) % len(SOURCES)])
-                ledger.appoint(body_id=body["id"], appointment=Appointment(
+                ledger.appoint(body_id=body.id, appointment=Appointment(
                     person.id, role, full_time=role is Role.FULL_TIME_STAFF or k % 2 == 0),
                     effective_date=FEDERATED, actor=ACTOR)
         made += 1

@@ -30,6 +30,7 @@ from application.ledger import CountyLedger
 from application.projection import catch_up, read_log
 from application.reconciliation import Reconciliation, held_unit
 from application.reports import CountyOnDate
+from application.rows import ArrangementInForce, CatalogueInForce
 from domain.reconciliation import Held
 from infra.chain import Verification, records, stored_links, verify
 from infra.directory import TenantDirectory
@@ -214,7 +215,8 @@ class County:
             self.records_on(moment), on_page,
         )
 
-    def records_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    def records_on(self, moment: Moment) -> tuple[set[ArrangementInForce],
+                                                  set[CatalogueInForce]]:
         """The arrangements and catalogues the views show on a date, as the audit compares them."""
         return self.audited.records(moment)
 
@@ -223,7 +225,7 @@ class County:
     def held_on(self, day: date, known_at: datetime) -> tuple[list[Held], list[Held]]:
         self.refresh()
         held = [h for row in self.structure.held_rows(Moment(day, known_at))
-                if (h := held_unit(*row)) is not None]
+                if (h := held_unit(row)) is not None]
         return [h for h in held if h.is_town], [h for h in held if not h.is_town]
 
     def head(self) -> int:

@@ -152,7 +152,7 @@ class HistoryBuilder:
         """Dissolved or established (not merged, converted …) and not crossed yet."""
         county = self.storage.county(tenant)
         lineage = county.changelog.lineage(unit_id, moment)
-        if lineage["predecessors"] or lineage["successors"]:
+        if lineage.predecessors or lineage.successors:
             return False
         unit = county.ledger.unit(unit_id)
         return unit.cease_reason in (None, "dissolution")

@@ -1,6 +1,6 @@
 """What the replay audit reads of the views on a date, as known at a time: each
 unit's audited facts and the arrangements and catalogues in force, as plain
-tuples shaped as ``application.audit`` compares them — a county's every unit in
+tuples and rows shaped as ``application.audit`` compares them — a county's every unit in
 one lean query (no listing's ordering, bodies or members)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from application.audit import FIELDS
+from application.rows import ArrangementInForce, CatalogueInForce
 from domain.assessment import Item
 from infra.views.schema import CURRENT, Moment
 from infra.views.tables import ViewTables
@@ -32,23 +33,23 @@ class AuditQueries:
             return {r[0]: r[1:] for r in rows}
         # In FIELDS order: kind, code, status, name, parent_id, federation_id,
         # established_on, ceased_on, households, residents, floating.
-        return {d.uuid(r[0]): (r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),  # type: ignore[misc]
+        return {d.uuid(r[0]): (r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),
                                d.date(r[7]), d.date(r[8]), r[9], r[10], r[11]) for r in rows}
 
-    def records(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
-        """The arrangements in force and the catalogues of the date's year then, shaped
-        as ``application.audit.ARRANGEMENT_FIELDS`` and ``CATALOGUE_FIELDS``."""
+    def records(self, moment: Moment) -> tuple[set[ArrangementInForce], set[CatalogueInForce]]:
+        """The arrangements in force and the catalogues of the date's year then."""
         d, params = self.tables.dialect, moment.params()
         with self.tables.reading(tuples=True) as curs:
             curs.execute(self.tables.sql(
                 "SELECT arrangement_id, zone_id, other_id, mode FROM {arrangements} "
                 f"WHERE {CURRENT}"), params)
-            arrangements = {(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])
+            arrangements = {ArrangementInForce(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])
                             for r in curs.fetchall()}
             curs.execute(self.tables.sql(
                 f"SELECT town_id, year, items FROM {{catalogues}} WHERE {CURRENT} AND year = %s"),
                 (*params, moment.as_of.year))
-            catalogues = {(d.uuid(r[0]), r[1], tuple(Item.from_dict(i) for i in json.loads(r[2])))
+            catalogues = {CatalogueInForce(d.uuid(r[0]), r[1],
+                                           tuple(Item.from_dict(i) for i in json.loads(r[2])))
                           for r in curs.fetchall()}
         return arrangements, catalogues
 

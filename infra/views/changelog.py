@@ -9,6 +9,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from application.rows import (
+    ChangeRow, HistoryEntry, Lineage, LineageEdge, LineageEntry, UnitEvent,
+)
 from infra.views.schema import Moment, still_applies
 from infra.views.tables import ViewTables
 
@@ -19,28 +22,21 @@ class ChangelogQueries:
     def __init__(self, tables: ViewTables):
         self.tables = tables
 
-    def history(self, unit_id: UUID, known_at: datetime) -> list[dict[str, Any]]:
+    def history(self, unit_id: UUID, known_at: datetime) -> list[HistoryEntry]:
         rows = self.tables.query(
             "SELECT position, type, effective_date, recorded_at, actor, change_id, data "
             "FROM {history} WHERE unit_id = %s AND recorded_at <= %s ORDER BY position",
             (unit_id, known_at),
         )
-        return [self._history_row(r) for r in rows]
-
-    def _history_row(self, row: dict[str, Any]) -> dict[str, Any]:
         d = self.tables.dialect
-        row["effective_date"] = d.date(row["effective_date"])
-        row["recorded_at"] = d.timestamp(row["recorded_at"])
-        row["change_id"] = d.uuid(row["change_id"])
-        if "unit_id" in row:
-            row["unit_id"] = d.uuid(row["unit_id"])
-        if "data" in row:
-            row["data"] = json.loads(row["data"])
-        return row
+        return [HistoryEntry(r["position"], r["type"], d.date(r["effective_date"]),
+                             d.timestamp(r["recorded_at"]), r["actor"], d.uuid(r["change_id"]),
+                             json.loads(r["data"]))
+                for r in rows]
 
     def events_between(
         self, after: date, until: date, types: Sequence[str], known_at: datetime
-    ) -> list[dict[str, Any]]:
+    ) -> list[UnitEvent]:
         """History entries of these types effective after ``after``, up to ``until``."""
         marks = ", ".join(["%s"] * len(types))
         rows = self.tables.query(
@@ -50,7 +46,11 @@ class ChangelogQueries:
             "ORDER BY effective_date, position",
             (after, until, known_at, *types, known_at),
         )
-        return [self._history_row(r) for r in rows]
+        d = self.tables.dialect
+        return [UnitEvent(d.uuid(r["unit_id"]), r["type"], r["name"], r["kind"],
+                          d.date(r["effective_date"]), d.uuid(r["change_id"]),
+                          d.timestamp(r["recorded_at"]), r["actor"])
+                for r in rows]
 
     def changes(
         self,
@@ -60,8 +60,9 @@ class ChangelogQueries:
         change_type: str | None,
         after_position: int | None,
         limit: int,
-    ) -> list[dict[str, Any]]:
-        where, params = ["1 = 1"], []
+    ) -> list[ChangeRow]:
+        where: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if after is not None:
             where.append("effective_date > %s")
             params.append(after)
@@ -82,27 +83,34 @@ class ChangelogQueries:
         )
         return [self._change_row(r) for r in rows]
 
-    def change(self, change_id: UUID) -> dict[str, Any] | None:
+    def change(self, change_id: UUID) -> ChangeRow | None:
         rows = self.tables.query("SELECT * FROM {changes} WHERE change_id = %s", (change_id,))
         return self._change_row(rows[0]) if rows else None
 
-    def _change_row(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _change_row(self, row: dict[str, Any]) -> ChangeRow:
         d = self.tables.dialect
-        row["change_id"] = d.uuid(row["change_id"])
-        row["effective_date"] = d.date(row["effective_date"])
-        row["recorded_at"] = d.timestamp(row["recorded_at"])
-        row["authority"] = json.loads(row["authority"]) if row["authority"] else None
-        row["created_unit_ids"] = json.loads(row["created_unit_ids"])
-        row["affected_unit_ids"] = json.loads(row["affected_unit_ids"])
-        row["retracted_by"] = d.uuid(row["retracted_by"])
-        if row["retracted_at"] is not None:
-            row["retracted_at"] = d.timestamp(row["retracted_at"])
-        return row
+        return ChangeRow(
+            change_id=d.uuid(row["change_id"]),
+            position=row["position"],
+            type=row["type"],
+            effective_date=d.date(row["effective_date"]),
+            recorded_at=d.timestamp(row["recorded_at"]),
+            actor=row["actor"],
+            authority=json.loads(row["authority"]) if row["authority"] else None,
+            created_unit_ids=json.loads(row["created_unit_ids"]),
+            affected_unit_ids=json.loads(row["affected_unit_ids"]),
+            retracted_at=(d.timestamp(row["retracted_at"])
+                          if row["retracted_at"] is not None else None),
+            retracted_by=d.uuid(row["retracted_by"]),
+            retraction_reason=row["retraction_reason"],
+            source=row["source"],
+        )
 
-    def lineage(self, unit_id: UUID, moment: Moment) -> dict[str, list[dict[str, Any]]]:
+    def lineage(self, unit_id: UUID, moment: Moment) -> Lineage:
         """Predecessors and successors of a unit, transitively, through the
         conversions and mergers effective by ``as_of`` and known at ``known_at``."""
-        result: dict[str, list[dict[str, Any]]] = {"predecessors": [], "successors": []}
+        found: dict[str, list[LineageEntry]] = {"predecessors": [], "successors": []}
+        d = self.tables.dialect
         with self.tables.reading() as curs:
             for direction, this, other in (
                 ("predecessors", "successor", "predecessor"),
@@ -123,24 +131,26 @@ class ChangelogQueries:
                     )
                     frontier = []
                     for row in rows:
-                        row["unit_id"] = self.tables.dialect.uuid(row["unit_id"])
-                        row["change_id"] = self.tables.dialect.uuid(row["change_id"])
-                        row["effective_date"] = self.tables.dialect.date(row["effective_date"])
-                        row["lineage"] = "group" if row.pop("grp") else "exact"
-                        if row["unit_id"] not in seen:
-                            seen.add(row["unit_id"])
-                            if row["tenant"] is None:  # another county's: not walked here
-                                frontier.append(row["unit_id"])
-                            result[direction].append(row)
-        return result
+                        entry = LineageEntry(
+                            d.uuid(row["unit_id"]), row["name"], row["kind"],
+                            d.uuid(row["change_id"]), row["change_type"],
+                            d.date(row["effective_date"]), "group" if row["grp"] else "exact",
+                            row["tenant"])
+                        if entry.unit_id not in seen:
+                            seen.add(entry.unit_id)
+                            if entry.tenant is None:  # another county's: not walked here
+                                frontier.append(entry.unit_id)
+                            found[direction].append(entry)
+        return Lineage(found["predecessors"], found["successors"])
 
-    def lineage_edges(self, moment: Moment) -> set[tuple[UUID, UUID, UUID]]:
-        """Every (predecessor, successor, change) of the county on ``as_of``, known at ``known_at``."""
+    def lineage_edges(self, moment: Moment) -> set[LineageEdge]:
+        """Every succession of the county on ``as_of``, known at ``known_at``."""
         rows = self.tables.query(
             "SELECT predecessor_id, successor_id, change_id FROM {lineage} "
             f"WHERE effective_date <= %s AND recorded_at <= %s AND {still_applies('lineage')}",
             (moment.as_of, moment.known_at, moment.known_at),
         )
         uuid = self.tables.dialect.uuid
-        return {(uuid(r["predecessor_id"]), uuid(r["successor_id"]), uuid(r["change_id"]))  # type: ignore[misc]
+        return {LineageEdge(uuid(r["predecessor_id"]), uuid(r["successor_id"]),
+                            uuid(r["change_id"]))
                 for r in rows}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from uuid import UUID
 
-from application.change_counts import CountedChange, Town
+from application.change_counts import Ceased, CountedChange, Town
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment
 from infra.views.tables import ViewTables
 
@@ -29,7 +29,7 @@ def counted_changes(views: ViewTables, after: date, until: date,
         "GROUP BY c.change_id, c.type, c.effective_date",
         (STILL_BELIEVED, after, until, known_at, known_at),
     )
-    return [CountedChange(d.uuid(r["change_id"]), r["type"], d.date(r["effective_date"]),  # type: ignore[arg-type]
+    return [CountedChange(d.uuid(r["change_id"]), r["type"], d.date(r["effective_date"]),
                           UUID(r["town_id"])) for r in rows]
 
 
@@ -45,7 +45,7 @@ def towns(views: ViewTables, town_ids: Sequence[UUID]) -> list[Town]:
     for r in rows:
         unit_id = views.dialect.uuid(r["unit_id"])
         if unit_id in wanted:
-            latest[unit_id] = Town(unit_id, r["name"], r["code"])  # type: ignore[arg-type]
+            latest[unit_id] = Town(unit_id, r["name"], r["code"])
     return list(latest.values())
 
 
@@ -58,9 +58,8 @@ def village_units_on(views: ViewTables, moment: Moment) -> int:
 
 
 def ceased_units(views: ViewTables, after: date, until: date,
-                 known_at: datetime) -> list[tuple[date, str]]:
-    """(effective date, type of the change) of each village-level unit that ceased
-    in the window, by changes still in force."""
+                 known_at: datetime) -> list[Ceased]:
+    """Each village-level unit that ceased in the window, by changes still in force."""
     rows = views.query(
         "SELECT h.effective_date, c.type FROM {history} AS h "
         "JOIN {changes} AS c ON c.change_id = h.change_id "
@@ -68,4 +67,4 @@ def ceased_units(views: ViewTables, after: date, until: date,
         "AND h.effective_date > %s AND h.effective_date <= %s AND h.recorded_at <= %s "
         "AND (c.retracted_at IS NULL OR c.retracted_at > %s)",
         (*LISTED_VILLAGE_KINDS, after, until, known_at, known_at))
-    return [(views.dialect.date(r["effective_date"]), r["type"]) for r in rows]  # type: ignore[misc]
+    return [Ceased(views.dialect.date(r["effective_date"]), r["type"]) for r in rows]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from application.rows import BodyRow, ExistingBody, HeldPost, PersonRow, PostRow, StaffedBody
 from domain.timeline import END
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
 from infra.views.tables import ViewTables
+
+# The columns of a body's row, in the order of ``BodyRow``'s fields.
+BODY = "body_id, unit_id, type, name, attributes, established_on, abolished_on"
 
 
 class StaffingQueries:
@@ -19,61 +24,55 @@ class StaffingQueries:
     def __init__(self, tables: ViewTables):
         self.tables = tables
 
-    def bodies_on(self, unit_ids: Sequence[UUID], moment: Moment) -> dict[UUID, list[dict[str, Any]]]:
+    def bodies_on(self, unit_ids: Sequence[UUID], moment: Moment) -> dict[UUID, list[BodyRow]]:
         """The bodies of these units existing on the date, by unit (one query)."""
-        found: dict[UUID, list[dict[str, Any]]] = {u: [] for u in unit_ids}
+        found: dict[UUID, list[BodyRow]] = {u: [] for u in unit_ids}
         if not unit_ids:
             return found
         restrict, ids = among("unit_id", list(unit_ids))
-        rows = self.tables.query(
-            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
-            f"FROM {{bodies}} WHERE {CURRENT}{restrict} ORDER BY type, name",
-            (*moment.params(), *ids),
-        )
+        with self.tables.reading(tuples=True) as curs:
+            curs.execute(self.tables.sql(
+                f"SELECT {BODY} FROM {{bodies}} WHERE {CURRENT}{restrict} ORDER BY type, name"),
+                (*moment.params(), *ids))
+            rows = curs.fetchall()
         for row in rows:
-            bodies = found.get(self.tables.dialect.uuid(row["unit_id"]))  # type: ignore[arg-type]
+            bodies = found.get(self.tables.dialect.uuid(row[1]))
             if bodies is not None:
-                bodies.append(self._body_row(row))
+                bodies.append(BodyRow(*self._body_columns(row)))
         return found
 
-    def _body_row(self, row: dict[str, Any]) -> dict[str, Any]:
+    def _body_columns(self, r: Sequence[Any]) -> tuple[Any, ...]:
+        """A body's fields from the columns ``BODY`` names."""
         d = self.tables.dialect
-        return {
-            "id": d.uuid(row["body_id"]), "unit_id": d.uuid(row["unit_id"]),
-            "type": row["type"], "name": row["name"],
-            "attributes": json.loads(row["attributes"]),
-            "established_on": d.date(row["established_on"]),
-            "abolished_on": d.date(row["abolished_on"]),
-        }
+        return (d.uuid(r[0]), d.uuid(r[1]), r[2], r[3], json.loads(r[4]), d.date(r[5]),
+                d.date(r[6]))
 
-    def body_on(self, body_id: UUID, moment: Moment) -> dict[str, Any] | None:
+    def body_on(self, body_id: UUID, moment: Moment) -> StaffedBody | None:
         """A body known at ``known_at`` (whatever its state on ``as_of``), with the
         posts held in it on ``as_of``."""
-        rows = self.tables.query(
-            "SELECT body_id, unit_id, type, name, attributes, established_on, abolished_on "
-            "FROM {bodies} WHERE body_id = %s AND recorded_from <= %s AND %s < recorded_to",
-            (body_id, moment.known_at, moment.known_at),
-        )
-        if not rows:
+        with self.tables.reading(tuples=True) as curs:
+            curs.execute(self.tables.sql(
+                f"SELECT {BODY} FROM {{bodies}} WHERE body_id = %s "
+                "AND recorded_from <= %s AND %s < recorded_to"),
+                (body_id, moment.known_at, moment.known_at))
+            row = curs.fetchone()
+        if row is None:
             return None
-        body = self._body_row(rows[0])
-        body["posts"] = self._posts_on("body_id", body_id, moment)
-        return body
+        return StaffedBody(*self._body_columns(row),
+                           posts=self._posts_on("body_id", body_id, moment))
 
-    def roster(self, unit_id: UUID, moment: Moment) -> list[dict[str, Any]]:
+    def roster(self, unit_id: UUID, moment: Moment) -> list[StaffedBody]:
         """The unit's bodies on the date, each with the posts held in it then."""
-        bodies = self.bodies_on([unit_id], moment)[unit_id]
-        posts: dict[UUID, list[dict[str, Any]]] = {b["id"]: [] for b in bodies}
+        posts: dict[UUID, list[PostRow]] = {}
         for post in self._posts_on("unit_id", unit_id, moment):
-            posts.get(post.pop("body_id"), []).append(post)
-        for body in bodies:
-            body["posts"] = posts[body["id"]]
-        return bodies
+            posts.setdefault(post.body_id, []).append(post)
+        return [StaffedBody(*body.columns(), posts=posts.get(body.id, []))
+                for body in self.bodies_on([unit_id], moment)[unit_id]]
 
-    def person_posts(self, person_id: UUID, moment: Moment) -> list[dict[str, Any]]:
+    def person_posts(self, person_id: UUID, moment: Moment) -> list[PostRow]:
         return self._posts_on("person_id", person_id, moment)
 
-    def _posts_on(self, column: str, value: UUID, moment: Moment) -> list[dict[str, Any]]:
+    def _posts_on(self, column: str, value: UUID, moment: Moment) -> list[PostRow]:
         """Posts held on the date with ``column = value``, with the holder's name."""
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
@@ -89,27 +88,26 @@ class StaffingQueries:
             rows = curs.fetchall()
         d = self.tables.dialect
         return [
-            {"id": d.uuid(r[0]), "body_id": d.uuid(r[1]), "unit_id": d.uuid(r[2]),
-             "person_id": d.uuid(r[3]), "person_name": r[4], "person_erased": r[5] is not None,
-             "role": r[6], "full_time": bool(r[7]), "concurrent": bool(r[8]),
-             "since": d.date(r[9]), "until": None if d.date(r[10]) == END else d.date(r[10])}
+            PostRow(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), d.uuid(r[3]), r[4], r[5] is not None,
+                    r[6], bool(r[7]), bool(r[8]), d.date(r[9]), _until(d.date(r[10])))
             for r in rows
         ]
 
-    def staffing_on(self, moment: Moment) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    def staffing_on(self, moment: Moment) -> tuple[set[ExistingBody], set[HeldPost]]:
         """Every body existing on the date and every post held then, as the audit
-        compares them (``application.audit.BODY_FIELDS`` and ``POST_FIELDS``)."""
+        compares them."""
         d = self.tables.dialect
         with self.tables.reading(tuples=True) as curs:
             curs.execute(self.tables.sql(
                 f"SELECT body_id, unit_id, type, name FROM {{bodies}} WHERE {CURRENT}"),
                 moment.params())
-            bodies = {(d.uuid(r[0]), d.uuid(r[1]), r[2], r[3]) for r in curs.fetchall()}
+            bodies = {ExistingBody(d.uuid(r[0]), d.uuid(r[1]), r[2], r[3])
+                      for r in curs.fetchall()}
             curs.execute(self.tables.sql(
                 "SELECT post_id, body_id, person_id, role, full_time, concurrent, valid_from, "
                 f"valid_to FROM {{posts}} WHERE {CURRENT}"), moment.params())
-            posts = {(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3], bool(r[4]), bool(r[5]),
-                      d.date(r[6]), None if d.date(r[7]) == END else d.date(r[7]))
+            posts = {HeldPost(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3], bool(r[4]),
+                              bool(r[5]), d.date(r[6]), _until(d.date(r[7])))
                      for r in curs.fetchall()}
         return bodies, posts
 
@@ -118,19 +116,23 @@ class StaffingQueries:
             "SELECT DISTINCT body_id FROM {bodies} WHERE unit_id = %s AND recorded_to = %s",
             (unit_id, STILL_BELIEVED),
         )
-        return sorted((self.tables.dialect.uuid(r["body_id"]) for r in rows), key=str)  # type: ignore[arg-type, return-value]
+        return sorted((self.tables.dialect.uuid(r["body_id"]) for r in rows), key=str)
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
         rows = self.tables.query("SELECT body_id FROM {posts} WHERE post_id = %s AND recorded_to = %s "
                            "LIMIT 1", (post_id, STILL_BELIEVED))
         return self.tables.dialect.uuid(rows[0]["body_id"]) if rows else None
 
-    def person(self, person_id: UUID) -> dict[str, Any] | None:
+    def person(self, person_id: UUID) -> PersonRow | None:
         rows = self.tables.query("SELECT * FROM {people} WHERE person_id = %s", (person_id,))
         if not rows:
             return None
         row, d = rows[0], self.tables.dialect
-        return {"id": d.uuid(row["person_id"]), "name": row["name"], "rank": row["rank"],
-                "source": row["source"], "erased": row["erased_at"] is not None,
-                "registered_at": d.timestamp(row["registered_at"]),
-                "erased_at": d.timestamp(row["erased_at"]) if row["erased_at"] else None}
+        return PersonRow(d.uuid(row["person_id"]), row["name"], row["rank"], row["source"],
+                         row["erased_at"] is not None, d.timestamp(row["registered_at"]),
+                         d.timestamp(row["erased_at"]) if row["erased_at"] else None)
+
+
+def _until(valid_to: date) -> date | None:
+    """A post's end as the API shows it: None while it has none."""
+    return None if valid_to == END else valid_to

@@ -8,9 +8,16 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from infra.views.schema import CURRENT, STILL_BELIEVED, UNIT_COLUMNS, Moment, among
+from application.rows import (
+    UNIT_COLUMNS, BegunOrCeased, HeldRow, Member, TreeRow, UnitOnDate, UnitRow,
+)
+from domain.kinds import UnitKind
+from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
 from infra.views.staffing import StaffingQueries
 from infra.views.tables import ViewTables
+
+# The columns of a unit's facts, in the order of ``UnitRow``'s fields.
+FACTS = ", ".join(UNIT_COLUMNS)
 
 
 class StructureQueries:
@@ -19,15 +26,6 @@ class StructureQueries:
     def __init__(self, tables: ViewTables, staffing: StaffingQueries):
         self.tables = tables
         self.staffing = staffing
-
-    def _unit_row(self, row: dict[str, Any]) -> dict[str, Any]:
-        d = self.tables.dialect
-        row["unit_id"] = d.uuid(row["unit_id"])
-        for key in ("parent_id", "federation_id", "plan_id"):
-            row[key] = d.uuid(row[key])
-        for key in ("established_on", "ceased_on", "valid_from", "valid_to"):
-            row[key] = d.date(row[key])
-        return row
 
     def units_on(
         self,
@@ -39,7 +37,7 @@ class StructureQueries:
         name_contains: str | None = None,
         after_id: UUID | None = None,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[UnitOnDate]:
         where = [CURRENT]
         params: list[Any] = list(moment.params())
         if statuses:
@@ -57,44 +55,74 @@ class StructureQueries:
         if after_id:
             where.append("unit_id > %s")
             params.append(after_id)
-        template = f"SELECT {UNIT_COLUMNS} FROM {{units}} WHERE " + " AND ".join(where)
+        template = f"SELECT {FACTS} FROM {{units}} WHERE " + " AND ".join(where)
         template += " ORDER BY unit_id"
         if limit is not None:
             template += " LIMIT %s"
             params.append(limit)
-        with self.tables.reading() as curs:
-            rows = [self._unit_row(r) for r in self.tables.rows(curs, template, params)]
-            self._attach_members(curs, rows, moment)
-        bodies = self.staffing.bodies_on([r["unit_id"] for r in rows], moment)
-        for row in rows:
-            row["bodies"] = bodies[row["unit_id"]]
-        return rows
+        with self.tables.reading(tuples=True) as curs:
+            curs.execute(self.tables.sql(template), params)
+            rows = [self._unit_row(r) for r in curs.fetchall()]
+            members = self._members(curs, rows, moment)
+        bodies = self.staffing.bodies_on([r.unit_id for r in rows], moment)
+        return [UnitOnDate(*row.columns(), bodies=bodies[row.unit_id],
+                           members=members.get(row.unit_id)) for row in rows]
 
-    def _attach_members(self, curs: Any, rows: list[dict[str, Any]], moment: Moment) -> None:
-        """Give each federation among the rows its member villages on the date (one query)."""
-        federations = {row["unit_id"]: row for row in rows if row["kind"] == "federation"}
-        if not federations:
-            return
-        for row in federations.values():
-            row["member_ids"], row["members"] = [], []
-        restrict, ids = among("federation_id", list(federations))
-        members = self.tables.rows(
-            curs,
-            "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
-            f"WHERE {CURRENT} AND federation_id IS NOT NULL{restrict} ORDER BY unit_id",
+    def unit_on(self, unit_id: UUID, moment: Moment) -> UnitOnDate | None:
+        with self.tables.reading(tuples=True) as curs:
+            curs.execute(
+                self.tables.sql(
+                    f"SELECT {FACTS}, (SELECT MAX(version) FROM {{history}} "
+                    "WHERE unit_id = %s AND recorded_at <= %s) AS version "
+                    f"FROM {{units}} WHERE unit_id = %s AND {CURRENT}"
+                ),
+                (unit_id, moment.known_at, unit_id, *moment.params()),
+            )
+            found = curs.fetchall()
+            if not found:
+                return None
+            row = self._unit_row(found[0])
+            members = self._members(curs, [row], moment)
+        return UnitOnDate(*row.columns(), bodies=self.staffing.bodies_on([unit_id], moment)[unit_id],
+                          members=members.get(unit_id), version=found[0][len(UNIT_COLUMNS)])
+
+    def exists_on(self, unit_id: UUID, moment: Moment) -> bool:
+        """The unit has a row on the date, as known then (whatever its status)."""
+        with self.tables.reading(tuples=True) as curs:
+            curs.execute(self.tables.sql(f"SELECT 1 FROM {{units}} WHERE unit_id = %s AND {CURRENT}"),
+                         (unit_id, *moment.params()))
+            return curs.fetchone() is not None
+
+    def _unit_row(self, r: Sequence[Any]) -> UnitRow:
+        """A unit's row from the columns ``FACTS`` names: the one mapping from SQL."""
+        d = self.tables.dialect
+        return UnitRow(d.uuid(r[0]), r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),
+                       d.uuid(r[7]), r[8], r[9], r[10], d.date(r[11]), d.date(r[12]))
+
+    def _members(self, curs: Any, rows: list[UnitRow], moment: Moment) -> dict[UUID, list[Member]]:
+        """The member villages on the date of each federation among the rows (one query)."""
+        members: dict[UUID, list[Member]] = {
+            row.unit_id: [] for row in rows if row.kind == UnitKind.FEDERATION.value}
+        if not members:
+            return members
+        restrict, ids = among("federation_id", list(members))
+        curs.execute(
+            self.tables.sql(
+                "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
+                f"WHERE {CURRENT} AND federation_id IS NOT NULL{restrict} ORDER BY unit_id"
+            ),
             (*moment.params(), *ids),
         )
-        for member in members:
-            federation = federations.get(self.tables.dialect.uuid(member["federation_id"]))  # type: ignore[arg-type]
-            if federation is None:
-                continue
-            federation["member_ids"].append(self.tables.dialect.uuid(member["unit_id"]))
-            federation["members"].append(member)
+        d = self.tables.dialect
+        for r in curs.fetchall():
+            of = members.get(d.uuid(r[1]))
+            if of is not None:
+                of.append(Member(d.uuid(r[0]), r[2], r[3], r[4]))
+        return members
 
-    def tree_rows(self, moment: Moment) -> list[tuple[Any, ...]]:
-        """(id, kind, name, parent_id, code, federation_id) of every unit active on
-        the date, lean and fast: ids come back as text, ready for JSON; in no
-        particular order."""
+    def tree_rows(self, moment: Moment) -> list[TreeRow]:
+        """Every unit active on the date, lean and fast: ids come back as text, ready
+        for JSON; in no particular order."""
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
                 self.tables.sql(
@@ -104,11 +132,10 @@ class StructureQueries:
                 ),
                 moment.params(),
             )
-            return curs.fetchall()
+            return [TreeRow(*r) for r in curs.fetchall()]
 
-    def held_rows(self, moment: Moment) -> list[tuple[UUID, str, str | None, str, UUID | None]]:
-        """(id, kind, code, name, parent_id) of every unit active on the date: what a
-        reconciliation compares with a release, and nothing more."""
+    def held_rows(self, moment: Moment) -> list[HeldRow]:
+        """Every unit active on the date, as a reconciliation compares it with a release."""
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
                 self.tables.sql(
@@ -118,11 +145,10 @@ class StructureQueries:
                 moment.params(),
             )
             d = self.tables.dialect
-            return [(d.uuid(r[0]), r[1], r[2], r[3], d.uuid(r[4]))  # type: ignore[misc]
-                    for r in curs.fetchall()]
+            return [HeldRow(d.uuid(r[0]), r[1], r[2], r[3], d.uuid(r[4])) for r in curs.fetchall()]
 
-    def begun_or_ceased_on(self, moment: Moment) -> list[tuple[UUID, str, str, str]]:
-        """(id, kind, name, status) of every unit established or ceased on the date."""
+    def begun_or_ceased_on(self, moment: Moment) -> list[BegunOrCeased]:
+        """Every unit established or ceased on the date."""
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
                 self.tables.sql(
@@ -131,24 +157,8 @@ class StructureQueries:
                 ),
                 (*moment.params(), moment.as_of, moment.as_of),
             )
-            return [(self.tables.dialect.uuid(r[0]), r[1], r[2], r[3])  # type: ignore[misc]
+            return [BegunOrCeased(self.tables.dialect.uuid(r[0]), r[1], r[2], r[3])
                     for r in curs.fetchall()]
-
-    def unit_on(self, unit_id: UUID, moment: Moment) -> dict[str, Any] | None:
-        with self.tables.reading() as curs:
-            rows = self.tables.rows(
-                curs,
-                f"SELECT {UNIT_COLUMNS}, (SELECT MAX(version) FROM {{history}} "
-                "WHERE unit_id = %s AND recorded_at <= %s) AS version "
-                f"FROM {{units}} WHERE unit_id = %s AND {CURRENT}",
-                (unit_id, moment.known_at, unit_id, *moment.params()),
-            )
-            if not rows:
-                return None
-            unit = self._unit_row(rows[0])
-            self._attach_members(curs, [unit], moment)
-        unit["bodies"] = self.staffing.bodies_on([unit_id], moment)[unit_id]
-        return unit
 
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
         rows = self.tables.query(
@@ -156,7 +166,7 @@ class StructureQueries:
             "AND recorded_to = %s AND status = 'active' AND valid_to > %s",
             (unit_id, STILL_BELIEVED, day),
         )
-        return [self.tables.dialect.uuid(r["unit_id"]) for r in rows]  # type: ignore[misc]
+        return [self.tables.dialect.uuid(r["unit_id"]) for r in rows]
 
     def unit_codes(self) -> set[str]:
         rows = self.tables.query(

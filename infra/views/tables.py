@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, overload
 from uuid import UUID
 
 from infra.views.schema import ADDED_COLUMNS, COLUMNS, COLUMNS_BY_TABLE, INDEX_DDL, KEYS
@@ -49,10 +49,19 @@ class Dialect:
     def identifier(self, name: str) -> Any:
         return name
 
-    def uuid(self, value: Any) -> UUID | None:
+    # A column read back: None stays None, a value is converted (by one store only).
+    @overload
+    def uuid(self, value: None) -> None: ...
+    @overload
+    def uuid(self, value: UUID | str) -> UUID: ...
+    def uuid(self, value: UUID | str | None) -> UUID | None:
         return value if value is None or isinstance(value, UUID) else UUID(value)
 
-    def date(self, value: Any) -> date | None:
+    @overload
+    def date(self, value: None) -> None: ...
+    @overload
+    def date(self, value: date | str) -> date: ...
+    def date(self, value: date | str | None) -> date | None:
         return value if value is None or isinstance(value, date) else date.fromisoformat(value)
 
     def timestamp(self, value: Any) -> datetime:

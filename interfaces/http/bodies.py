@@ -11,6 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
+from application.rows import StaffedBody
 from domain.bodies import BodyType
 from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
@@ -46,7 +47,7 @@ class BodyView(MethodView):
     @answers(blp, *COUNTY_READ)
     @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.BodyOut)
-    def get(self, args: dict[str, Any], code: str, body_id: UUID) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], code: str, body_id: UUID) -> StaffedBody:
         """A body, with the posts held in it on ``as_of``."""
         body = fresh(code).staffing.body_on(body_id, moment(args))
         if body is None:
@@ -73,9 +74,22 @@ class Roster(MethodView):
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:
         """The unit's bodies on ``as_of``, each with the posts held in it then."""
         place, when = fresh(code), moment(args)
-        if place.structure.unit_on(unit_id, when) is None:  # unknown then, or retracted
+        if not place.structure.exists_on(unit_id, when):  # unknown then, or retracted
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         body = {"unit_id": unit_id, "as_of": when.as_of, "known_at": when.known_at,
-                "bodies": place.staffing.roster(unit_id, when)}
+                "bodies": [roster_body_json(b) for b in place.staffing.roster(unit_id, when)]}
         # Serialised here, not by the schema: a town's roster runs to thousands of posts.
         return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def roster_body_json(body: StaffedBody) -> dict[str, Any]:
+    """A body of the roster and its posts (each post's unit, not its body, shown)."""
+    return {
+        "id": body.id, "unit_id": body.unit_id, "type": body.type, "name": body.name,
+        "attributes": body.attributes, "established_on": body.established_on,
+        "abolished_on": body.abolished_on,
+        "posts": [{"id": p.id, "unit_id": p.unit_id, "person_id": p.person_id,
+                   "person_name": p.person_name, "person_erased": p.person_erased,
+                   "role": p.role, "full_time": p.full_time, "concurrent": p.concurrent,
+                   "since": p.since, "until": p.until} for p in body.posts],
+    }

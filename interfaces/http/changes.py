@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import CountyLedger, Receipt
+from application.rows import ChangeRow
 from domain.changes import ChangeType
 from domain.kinds import UnitKind
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_position
@@ -59,14 +60,14 @@ class Changes(MethodView):
                                    after_position=after, limit=args["limit"] + 1)
         more = len(rows) > args["limit"]
         rows = rows[: args["limit"]]
-        return {"items": rows, "next_cursor": encode_cursor("changes", rows[-1]["position"]) if more else None}
+        return {"items": rows, "next_cursor": encode_cursor("changes", rows[-1].position) if more else None}
 
 
 @blp.route("/changes/<uuid:change_id>")
 class ChangeView(MethodView):
     @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.ChangeOut)
-    def get(self, code: str, change_id: UUID) -> dict[str, Any]:
+    def get(self, code: str, change_id: UUID) -> ChangeRow:
         """One recorded change."""
         row = fresh(code).changelog.change(change_id)
         if row is None:

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
+from application.rows import CatalogueRow
 from domain.assessment import Item
 from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
@@ -41,7 +42,7 @@ class CatalogueView(MethodView):
     @answers(blp, *COUNTY_READ)
     @blp.arguments(Moment, location="query")
     @blp.response(200, schemas.CatalogueOut)
-    def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> dict[str, Any]:
+    def get(self, args: dict[str, Any], code: str, town_id: UUID, year: int) -> CatalogueRow:
         """The catalogue's items in force on ``as_of``, as known at ``known_at``."""
         if not schemas.FIRST_YEAR <= year <= schemas.LAST_YEAR:
             raise Problem(404, "Not Found", f"no catalogue for the year {year}")

@@ -9,6 +9,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from application.rows import PersonRow
 from domain.people import Person, Rank, Source
 from interfaces.http.auth import require_county
 from interfaces.http.context import county, fresh, moment
@@ -42,7 +43,7 @@ class People(MethodView):
 class PersonView(MethodView):
     @answers(blp, *COUNTY_READ)
     @blp.response(200, schemas.PersonOut)
-    def get(self, code: str, person_id: UUID) -> dict[str, Any]:
+    def get(self, code: str, person_id: UUID) -> PersonRow:
         """A person: rank and source, and their name until it is erased."""
         person = fresh(code).staffing.person(person_id)
         if person is None:

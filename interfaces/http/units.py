@@ -5,7 +5,8 @@ effective date and ``known_at`` a recorded time, answered from the read views.
 
 from __future__ import annotations
 
-from operator import itemgetter
+from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
+from application.rows import UnitOnDate
 from domain.kinds import UnitKind
 from domain.units import ACTIVE, Population
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
@@ -28,35 +30,37 @@ blp = Blueprint(
 )
 
 
-def unit_json(row: dict[str, Any]) -> dict[str, Any]:
-    if row["kind"] == UnitKind.FEDERATION.value:
-        members = row.get("members", [])
-        population = {
-            key: sum(m[key] for m in members if m[key] is not None)
-            if any(m[key] is not None for m in members) else None
-            for key in ("households", "residents", "floating")
-        }
+POPULATION = ("households", "residents", "floating")
+
+
+def unit_json(unit: UnitOnDate) -> dict[str, Any]:
+    if unit.members is not None:  # a federation: its member villages' population
+        population = {key: _total(getattr(m, key) for m in unit.members) for key in POPULATION}
     else:
-        population = {k: row[k] for k in ("households", "residents", "floating")}
-    unit = {
-        "id": row["unit_id"],
-        "kind": row["kind"],
-        "name": row["name"],
-        "code": row["code"],
-        "parent_id": row["parent_id"],
-        "status": row["status"],
-        "established_on": row["established_on"],
-        "ceased_on": row["ceased_on"],
-        "federation_id": row["federation_id"],
-        "plan_id": row["plan_id"],
+        population = {key: getattr(unit, key) for key in POPULATION}
+    shown = {
+        "id": unit.unit_id,
+        "kind": unit.kind,
+        "name": unit.name,
+        "code": unit.code,
+        "parent_id": unit.parent_id,
+        "status": unit.status,
+        "established_on": unit.established_on,
+        "ceased_on": unit.ceased_on,
+        "federation_id": unit.federation_id,
+        "plan_id": unit.plan_id,
         "population": population,
-        "bodies": [{"id": b["id"], "type": b["type"], "name": b["name"]}
-                   for b in row.get("bodies", [])],
-        "version": row.get("version"),
+        "bodies": unit.bodies,
+        "version": unit.version,
     }
-    if "member_ids" in row:
-        unit["member_ids"] = row["member_ids"]
-    return unit
+    if unit.members is not None:
+        shown["member_ids"] = [m.unit_id for m in unit.members]
+    return shown
+
+
+def _total(figures: Iterable[int | None]) -> int | None:
+    known = [f for f in figures if f is not None]
+    return sum(known) if known else None
 
 
 @blp.route("/units")
@@ -82,7 +86,7 @@ class Units(MethodView):
         rows = rows[: args["limit"]]
         return {
             "items": [unit_json(r) for r in rows],
-            "next_cursor": encode_cursor("units", str(rows[-1]["unit_id"])) if more else None,
+            "next_cursor": encode_cursor("units", str(rows[-1].unit_id)) if more else None,
         }
 
     @answers(blp, *COUNTY_WRITE)
@@ -181,7 +185,9 @@ class Lineage(MethodView):
         when = moment(args)
         if not place.changelog.history(unit_id, when.known_at):
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
-        return {"unit_id": unit_id, **place.changelog.lineage(unit_id, when)}
+        lineage = place.changelog.lineage(unit_id, when)
+        return {"unit_id": unit_id, "predecessors": lineage.predecessors,
+                "successors": lineage.successors}
 
 
 @blp.route("/tree")
@@ -192,14 +198,15 @@ class Tree(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
         when = moment(args)
-        rows = sorted(fresh(code).structure.tree_rows(when), key=itemgetter(2))  # by name
-        nodes = {row[0]: {"id": row[0], "kind": row[1], "name": row[2], "code": row[4],
-                          "federation_id": row[5], "children": []}
-                 for row in rows}
-        roots = []
-        for unit_id, _kind, _name, parent, *_ in rows:
-            holder = nodes.get(parent)
-            (holder["children"] if holder else roots).append(nodes[unit_id])
+        rows = sorted(fresh(code).structure.tree_rows(when), key=attrgetter("name"))
+        nodes: dict[str | None, dict[str, Any]] = {
+            row.id: {"id": row.id, "kind": row.kind, "name": row.name, "code": row.code,
+                     "federation_id": row.federation_id, "children": []}
+            for row in rows}
+        roots: list[dict[str, Any]] = []
+        for row in rows:
+            holder = nodes.get(row.parent_id)
+            (holder["children"] if holder else roots).append(nodes[row.id])
         body = {"as_of": when.as_of, "known_at": when.known_at, "units": roots}
         # Serialised here, not by the schema: the tree is the hottest read.
         return Response(orjson.dumps(body), mimetype="application/json")
@@ -235,5 +242,5 @@ class Diff(MethodView):
         for section in DIFF_TYPES.values():
             result[section] = []
         for entry in entries:
-            result[DIFF_TYPES[entry["type"]]].append(entry)
+            result[DIFF_TYPES[entry.type]].append(entry)
         return result

@@ -90,5 +90,6 @@ def test_a_county_of_schema_3_is_brought_up_to_date(storage: Storage) -> None:
         county = reopened.county(code)
         lineage_rows = county.changelog.lineage(receipt.created_unit_ids[0],
                                      Moment(date(2013, 1, 1), datetime.now(timezone.utc)))
-        assert [p["lineage"] for p in lineage_rows["predecessors"]] == ["exact"]
-        assert county.changelog.change(receipt.change_id)["source"] is None  # type: ignore[index]
+        assert [p.lineage for p in lineage_rows.predecessors] == ["exact"]
+        change = county.changelog.change(receipt.change_id)
+        assert change is not None and change.source is None

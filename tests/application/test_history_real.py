@@ -30,17 +30,17 @@ def test_ruian_from_2016_to_2023(store_url: str) -> None:
         now = datetime.now(timezone.utc)
         before = ruian.structure.units_on(Moment(date(2018, 10, 31), now))
         after = ruian.structure.units_on(Moment(date(2019, 10, 31), now))
-        assert sum(u["parent_id"] is not None for u in before) == 908 + 51
-        assert sum(u["parent_id"] is not None for u in after) == 421 + 101
+        assert sum(u.parent_id is not None for u in before) == 908 + 51
+        assert sum(u.parent_id is not None for u in after) == 421 + 101
         # Every village-level unit the 2019 release brought shows where it came from.
-        new = [u for u in after if u["established_on"] == date(2019, 10, 31)]
+        new = [u for u in after if u.established_on == date(2019, 10, 31)]
         assert len(new) > 50
         for unit in new:  # 2019 brought no village without a predecessor
-            lineage = ruian.changelog.lineage(unit["unit_id"], Moment(date(2019, 10, 31), now))
-            assert lineage["predecessors"], unit["name"]
+            lineage = ruian.changelog.lineage(unit.unit_id, Moment(date(2019, 10, 31), now))
+            assert lineage.predecessors, unit.name
         groups = [u for u in new if any(
-            p["lineage"] == "group" for p in ruian.changelog.lineage(
-                u["unit_id"], Moment(date(2019, 10, 31), now))["predecessors"])]
+            p.lineage == "group" for p in ruian.changelog.lineage(
+                u.unit_id, Moment(date(2019, 10, 31), now)).predecessors)]
         assert groups
     finally:
         storage.close()

@@ -48,16 +48,16 @@ def test_importing_a_county_twice_adds_it_once(store_url: str) -> None:
         rows = county.structure.units_on(Moment(date(2023, 1, 1), now))
         kinds = {}
         for row in rows:
-            kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
+            kinds[row.kind] = kinds.get(row.kind, 0) + 1
         villages = sum(1 for line in (DATA / "villages.csv").read_text().splitlines()
                        if "330305" in line.split(",")[-1] and line.split(",")[1].endswith('村委会"'))
         assert kinds["village"] == villages
         assert kinds["subdistrict"] == 6 and kinds["town"] == 1 and kinds["township"] == 1
         assert kinds["village"] + kinds["urban_community"] == 94
         assert county.structure.units_on(Moment(date(2022, 12, 31), now)) == []
-        towns = {r["unit_id"] for r in rows if r["parent_id"] is None}
-        assert all(r["parent_id"] in towns for r in rows if r["parent_id"] is not None)
-        assert {r["code"] for r in rows if r["name"] == "北岙街道"} == {"330305001"}
+        towns = {r.unit_id for r in rows if r.parent_id is None}
+        assert all(r.parent_id in towns for r in rows if r.parent_id is not None)
+        assert {r.code for r in rows if r.name == "北岙街道"} == {"330305001"}
     finally:
         storage.close()
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from application.audit import FIELDS, replayed_facts, replayed_staffing
 from application.ledger import CommunitySpec, CountyLedger
 from application.replay import replay
+from application.rows import UnitRow
 from conftest import county_code
 from domain.bodies import Appointment, BodyType, Role
 from domain.kinds import UnitKind
@@ -145,8 +146,8 @@ def run_release_item(ledger: CountyLedger, draw: Any, units: dict[str, list], da
     event(f"release item: {kind}")
 
 
-def in_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {key: row[key] for key in FIELDS}
+def in_view(row: UnitRow) -> dict[str, Any]:
+    return {key: getattr(row, key) for key in FIELDS}
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -180,14 +181,15 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
         known_at = data.draw(st.sampled_from(recorded_times), label="known_at")
         day = data.draw(DAYS | st.sampled_from([date(2009, 1, 1), date(2020, 1, 1)]), label="as_of")
         rebuilt = replay(ledger, known_at)
-        replayed = {uid: replayed_facts(u, day) for uid, u in rebuilt.existing_units().items()}
-        viewed = {row["unit_id"]: in_view(row) for row in
+        replayed = {uid: in_view(replayed_facts(u, day))
+                    for uid, u in rebuilt.existing_units().items()}
+        viewed = {row.unit_id: in_view(row) for row in
                   county.structure.units_on(Moment(day, known_at), statuses=None)}
         assert viewed == replayed
         assert county.staffing.staffing_on(Moment(day, known_at)) == replayed_staffing(
             rebuilt.bodies.values(), day)
         active = {str(uid) for uid, facts in replayed.items() if facts["status"] == "active"}
-        assert {row[0] for row in county.structure.tree_rows(Moment(day, known_at))} == active
+        assert {row.id for row in county.structure.tree_rows(Moment(day, known_at))} == active
 
 
 def test_a_day_before_anything_shows_only_planned_units(storage: Storage) -> None:
@@ -197,7 +199,7 @@ def test_a_day_before_anything_shows_only_planned_units(storage: Storage) -> Non
     county.catch_up()
     now = datetime.now(timezone.utc)
     [row] = county.structure.units_on(Moment(date(2011, 12, 31), now), statuses=None)
-    assert (row["unit_id"], row["status"]) == (town, "planned")
+    assert (row.unit_id, row.status) == (town, "planned")
     assert county.structure.units_on(Moment(date(2011, 12, 31), now - timedelta(days=1)), statuses=None) == []
 
 
@@ -208,7 +210,7 @@ def test_a_command_brings_the_views_up_to_its_own_events(storage: Storage) -> No
                                            effective_date=date(2012, 1, 1), actor="test")
     assert county.views.tracked_position() == receipt.position
     [row] = county.structure.units_on(Moment(date(2012, 1, 1), datetime.now(timezone.utc)))
-    assert row["unit_id"] == receipt.id
+    assert row.unit_id == receipt.id
 
 
 def test_events_the_views_missed_are_caught_up(storage: Storage) -> None:
