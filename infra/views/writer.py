@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
+from application.rows import UnitRow
 from application.view_batch import BodyRewrite, RecordRewrite, ViewBatch
 from infra.chain import GENESIS, StoredRecord, chain_links
 from infra.person_keys import shred
@@ -153,19 +154,10 @@ class ViewWriter(ViewTables):
                     ),
                     (rewrite.recorded_at, rewrite.unit_id, STILL_BELIEVED),
                 )
-            for segment in rewrite.segments:
-                facts = segment.facts
-                population = facts.population
-                rows.append((
-                    rewrite.unit_id, facts.kind.value, facts.code, facts.status,
-                    facts.name, facts.parent_id, facts.federation_id, facts.plan_id,
-                    population.households if population else None,
-                    population.residents if population else None,
-                    population.floating if population else None,
-                    facts.established_on, facts.ceased_on,
-                    segment.valid_from, segment.valid_to,
-                    rewrite.recorded_at, STILL_BELIEVED,
-                ))
+            rows.extend(
+                (*UnitRow.of(rewrite.unit_id, segment.facts).columns(),
+                 segment.valid_from, segment.valid_to, rewrite.recorded_at, STILL_BELIEVED)
+                for segment in rewrite.segments)
         self.insert(curs, "units", rows)
 
     def _apply_body(self, curs: Any, rewrite: BodyRewrite) -> None:
