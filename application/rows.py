@@ -201,12 +201,13 @@ class Lineage:
 
 
 class PostRow(NamedTuple):
-    """A post held on a date, with its holder's name (None once erased)."""
+    """A post held on a date, with its holder's name (None once erased); its ids
+    as text, ready for JSON (a town's roster runs to thousands)."""
 
-    id: UUID
-    body_id: UUID
-    unit_id: UUID
-    person_id: UUID
+    id: str
+    body_id: str
+    unit_id: str
+    person_id: str
     person_name: str | None
     person_erased: bool
     role: str

@@ -169,6 +169,7 @@ class PostgresDialect(Dialect):
         "uuid": "uuid", "text": "text", "int": "integer", "bigint": "bigint",
         "date": "date", "ts": "timestamptz", "bytes": "bytea",
     }
+    reads_typed = True
 
     def statement(self, template: str, names: dict[str, str]) -> Any:
         return SQL(template).format(**{k: Identifier(v) for k, v in names.items()})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -63,10 +62,10 @@ class StaffingQueries:
 
     def roster(self, unit_id: UUID, moment: Moment) -> list[StaffedBody]:
         """The unit's bodies on the date, each with the posts held in it then."""
-        posts: dict[UUID, list[PostRow]] = {}
+        posts: dict[str, list[PostRow]] = {}
         for post in self._posts_on("unit_id", unit_id, moment):
             posts.setdefault(post.body_id, []).append(post)
-        return [StaffedBody(*body.columns(), posts=posts.get(body.id, []))
+        return [StaffedBody(*body.columns(), posts=posts.get(str(body.id), []))
                 for body in self.bodies_on([unit_id], moment)[unit_id]]
 
     def person_posts(self, person_id: UUID, moment: Moment) -> list[PostRow]:
@@ -77,21 +76,22 @@ class StaffingQueries:
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
                 self.tables.sql(
-                    "SELECT p.post_id, p.body_id, p.unit_id, p.person_id, e.name, "
-                    "e.erased_at, p.role, p.full_time, p.concurrent, p.valid_from, p.valid_to "
+                    "SELECT CAST(p.post_id AS TEXT), CAST(p.body_id AS TEXT), "
+                    "CAST(p.unit_id AS TEXT), CAST(p.person_id AS TEXT), e.name, "
+                    "e.erased_at IS NOT NULL, p.role, p.full_time <> 0, p.concurrent <> 0, "
+                    "p.valid_from, NULLIF(p.valid_to, %s) "
                     "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
                     f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
                     "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
                 ),
-                (value, *moment.params()),
+                (END, value, *moment.params()),
             )
             rows = curs.fetchall()
-        d = self.tables.dialect
-        return [
-            PostRow(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), d.uuid(r[3]), r[4], r[5] is not None,
-                    r[6], bool(r[7]), bool(r[8]), d.date(r[9]), _until(d.date(r[10])))
-            for r in rows
-        ]
+        if not self.tables.dialect.reads_typed:
+            day = self.tables.dialect.date
+            rows = [(*r[:5], bool(r[5]), r[6], bool(r[7]), bool(r[8]), day(r[9]), day(r[10]))
+                    for r in rows]
+        return list(map(PostRow._make, rows))
 
     def staffing_on(self, moment: Moment) -> tuple[set[ExistingBody], set[HeldPost]]:
         """Every body existing on the date and every post held then, as the audit
@@ -105,9 +105,9 @@ class StaffingQueries:
                       for r in curs.fetchall()}
             curs.execute(self.tables.sql(
                 "SELECT post_id, body_id, person_id, role, full_time, concurrent, valid_from, "
-                f"valid_to FROM {{posts}} WHERE {CURRENT}"), moment.params())
+                f"NULLIF(valid_to, %s) FROM {{posts}} WHERE {CURRENT}"), (END, *moment.params()))
             posts = {HeldPost(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3], bool(r[4]),
-                              bool(r[5]), d.date(r[6]), _until(d.date(r[7])))
+                              bool(r[5]), d.date(r[6]), d.date(r[7]))
                      for r in curs.fetchall()}
         return bodies, posts
 
@@ -132,7 +132,3 @@ class StaffingQueries:
                          row["erased_at"] is not None, d.timestamp(row["registered_at"]),
                          d.timestamp(row["erased_at"]) if row["erased_at"] else None)
 
-
-def _until(valid_to: date) -> date | None:
-    """A post's end as the API shows it: None while it has none."""
-    return None if valid_to == END else valid_to

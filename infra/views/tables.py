@@ -20,6 +20,9 @@ class Dialect:
     """What differs between the stores: names, placeholders, types, values read back."""
 
     types: dict[str, str]
+    # The driver hands back uuid, date and boolean values typed (PostgreSQL), not as
+    # text and 0/1 (SQLite): rows read by the thousand then need no conversion.
+    reads_typed = False
 
     def statement(self, template: str, names: dict[str, str]) -> Any:
         raise NotImplementedError

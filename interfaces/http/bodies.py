@@ -83,13 +83,16 @@ class Roster(MethodView):
 
 
 def roster_body_json(body: StaffedBody) -> dict[str, Any]:
-    """A body of the roster and its posts (each post's unit, not its body, shown)."""
+    """A body of the roster and its posts (each shows its unit; its body holds it)."""
     return {
         "id": body.id, "unit_id": body.unit_id, "type": body.type, "name": body.name,
         "attributes": body.attributes, "established_on": body.established_on,
         "abolished_on": body.abolished_on,
-        "posts": [{"id": p.id, "unit_id": p.unit_id, "person_id": p.person_id,
-                   "person_name": p.person_name, "person_erased": p.person_erased,
-                   "role": p.role, "full_time": p.full_time, "concurrent": p.concurrent,
-                   "since": p.since, "until": p.until} for p in body.posts],
+        # Unpacked by position: the fastest way to thousands of dicts (PostRow's order).
+        "posts": [{"id": post_id, "unit_id": unit_id, "person_id": person_id,
+                   "person_name": name, "person_erased": erased, "role": role,
+                   "full_time": full_time, "concurrent": concurrent, "since": since,
+                   "until": until}
+                  for post_id, _body_id, unit_id, person_id, name, erased, role, full_time,
+                  concurrent, since, until in body.posts],
     }
