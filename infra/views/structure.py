@@ -132,7 +132,7 @@ class StructureQueries:
                 ),
                 moment.params(),
             )
-            return [TreeRow(*r) for r in curs.fetchall()]
+            return list(map(TreeRow._make, curs.fetchall()))
 
     def held_rows(self, moment: Moment) -> list[HeldRow]:
         """Every unit active on the date, as a reconciliation compares it with a release."""

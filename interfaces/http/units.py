@@ -16,7 +16,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from application.ledger import Receipt
-from application.rows import UnitOnDate
+from application.rows import TreeRow, UnitOnDate
 from domain.kinds import UnitKind
 from domain.units import ACTIVE, Population
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
@@ -198,18 +198,23 @@ class Tree(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
         when = moment(args)
-        rows = sorted(fresh(code).structure.tree_rows(when), key=attrgetter("name"))
-        nodes: dict[str | None, dict[str, Any]] = {
-            row.id: {"id": row.id, "kind": row.kind, "name": row.name, "code": row.code,
-                     "federation_id": row.federation_id, "children": []}
-            for row in rows}
-        roots: list[dict[str, Any]] = []
-        for row in rows:
-            holder = nodes.get(row.parent_id)
-            (holder["children"] if holder else roots).append(nodes[row.id])
-        body = {"as_of": when.as_of, "known_at": when.known_at, "units": roots}
+        body = {"as_of": when.as_of, "known_at": when.known_at,
+                "units": tree_nodes(fresh(code).structure.tree_rows(when))}
         # Serialised here, not by the schema: the tree is the hottest read.
         return Response(orjson.dumps(body), mimetype="application/json")
+
+
+def tree_nodes(rows: Iterable[TreeRow]) -> list[dict[str, Any]]:
+    """The units as nested nodes, each level by name; a unit whose parent is not
+    among them is a root."""
+    ordered = sorted(rows, key=attrgetter("name"))
+    children: dict[str | None, list[dict[str, Any]]] = {row.id: [] for row in ordered}
+    roots: list[dict[str, Any]] = []
+    for unit_id, kind, name, parent_id, code, federation_id in ordered:
+        children.get(parent_id, roots).append(
+            {"id": unit_id, "kind": kind, "name": name, "code": code,
+             "federation_id": federation_id, "children": children[unit_id]})
+    return roots
 
 
 DIFF_TYPES = {
