@@ -16,7 +16,12 @@ from uuid import UUID
 from application.ledger import CountyLedger
 from application.replay import collector_paused, replay
 from application.rows import (
-    ArrangementInForce, CatalogueInForce, ExistingBody, HeldPost, LineageEdge, UnitRow,
+    ArrangementInForce,
+    CatalogueInForce,
+    ExistingBody,
+    HeldPost,
+    LineageEdge,
+    UnitRow,
 )
 from domain.arrangements import Arrangement
 from domain.assessment import AssessmentCatalogue

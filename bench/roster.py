@@ -11,8 +11,9 @@ town's roster on ``AS_OF``; the baseline is the same two clients listing the
 town's units on the same date, in the same rounds (one of each, alternately).
 
 Appointing loads the body (its latest snapshot and the events since), whose
-posts grow with it: a probe body in another town is timed as it grows (not with ``--quick``), and a row of the table sets an
-appointment into a body of 1,000 posts beside one into a body of 10.
+posts grow with it: a probe body in another town is timed as it grows (not with
+``--quick``), and a row of the table sets an appointment into a body of 1,000
+posts beside one into a body of 10.
 """
 
 from __future__ import annotations

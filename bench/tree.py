@@ -17,7 +17,14 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from bench.common import (
-    Client, Context, Row, import_county, in_threads, note, percentile, server_ms,
+    Client,
+    Context,
+    Row,
+    import_county,
+    in_threads,
+    note,
+    percentile,
+    server_ms,
 )
 from infra.views.schema import Moment
 

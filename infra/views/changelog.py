@@ -10,7 +10,12 @@ from typing import Any
 from uuid import UUID
 
 from application.rows import (
-    ChangeRow, HistoryEntry, Lineage, LineageEdge, LineageEntry, UnitEvent,
+    ChangeRow,
+    HistoryEntry,
+    Lineage,
+    LineageEdge,
+    LineageEntry,
+    UnitEvent,
 )
 from infra.views.schema import Moment, still_applies
 from infra.views.tables import ViewTables

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
-from application.rows import CatalogueRow
 from application.reports import (
     ArrangementFacts,
     BodyFacts,
@@ -14,6 +13,7 @@ from application.reports import (
     PostFacts,
     UnitFacts,
 )
+from application.rows import CatalogueRow
 from domain.assessment import Item
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment
 from infra.views.tables import ViewTables

@@ -9,7 +9,13 @@ from typing import Any
 from uuid import UUID
 
 from application.rows import (
-    UNIT_COLUMNS, BegunOrCeased, HeldRow, Member, TreeRow, UnitOnDate, UnitRow,
+    UNIT_COLUMNS,
+    BegunOrCeased,
+    HeldRow,
+    Member,
+    TreeRow,
+    UnitOnDate,
+    UnitRow,
 )
 from domain.kinds import UnitKind
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
