@@ -9,15 +9,15 @@ from datetime import datetime, timezone
 from uuid import uuid4
 
 import pytest
-from conftest import county_code
 from eventsourcing.persistence import IntegrityError
 from ledgers import ACTOR, County, day
 
 from application.memory import in_memory_ledger
+from conftest import county_code
 from domain.bodies import Appointment, BodyType, Role
 from domain.kinds import UnitKind
 from domain.rules import Conflict
-from domain.units import Stamp
+from domain.stamped import Stamp
 from infra.storage import Storage, open_storage
 
 
