@@ -14,7 +14,13 @@ from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Protocol, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application, Repository
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProjectorFunction,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     IntegrityError,
@@ -54,6 +60,12 @@ A = TypeVar("A", bound=Aggregate)
 # A body's posts grow without bound: it is loaded from its latest snapshot, taken
 # every this many of its events, and the events since (decision 15).
 BODY_SNAPSHOT_INTERVAL = 20
+# How many aggregates each repository of a county's ledger (its bodies', the
+# others') keeps in its cache (LRU), in each process. A command's load reads only
+# the events stored since the cached version, so the writes of other processes
+# count; it gets a copy, never the cached aggregate, which holds stored events only
+# (decision 15). ``AGGREGATE_CACHE_MAXSIZE`` in the environment overrides it.
+AGGREGATE_CACHE_MAXSIZE = 256
 
 
 class DateAsISO(Transcoding):
@@ -127,6 +139,8 @@ class CountyLedger(Application):
     # the largest page of the catch-up, the replay, the chain's check and the feed.
     log_section_size = 5_000
     lookups: Lookups
+    env: ClassVar[dict[str, str]] = {
+        Application.AGGREGATE_CACHE_MAXSIZE: str(AGGREGATE_CACHE_MAXSIZE)}
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Body: BODY_SNAPSHOT_INTERVAL}
 
     def __init__(self, county: str, env: dict[str, str] | None = None):
@@ -135,8 +149,27 @@ class CountyLedger(Application):
         self.county = county
         super().__init__(env)
         # Only bodies are snapshotted: every other aggregate is read from its events
-        # alone, without first asking the snapshot table (a round trip per aggregate).
-        self.unsnapshotted = Repository(event_store=self.events)
+        # alone, without first asking the snapshot table (a round trip per aggregate),
+        # through a repository configured as the library's, with a cache of its own.
+        self.unsnapshotted = self.construct_repository()
+        self.unsnapshotted.snapshot_store = None
+        # A person's name is personal data: people are read past every cache, so that
+        # once one is erased no process keeps a readable copy (decision 6).
+        self.uncached = Repository(event_store=self.events)
+
+    def take_snapshot(
+        self, aggregate_id: UUID, version: int | None = None,
+        projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+    ) -> None:
+        """Snapshot the aggregate at ``version`` from the cache when it holds that
+        version (just saved, as a rule), not by loading it again: for a large body,
+        loading cost as much as the rest of the save."""
+        aggregate: Aggregate = self.repository.get(aggregate_id)
+        if version is not None and aggregate.version != version:  # another writer's since
+            super().take_snapshot(aggregate_id, version, projector_func)
+        else:
+            assert self.snapshots is not None
+            self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -604,6 +637,8 @@ class CountyLedger(Application):
         return aggregate
 
     def _repository_of(self, cls: type[Aggregate]) -> Repository[UUID]:
+        if cls is Person:
+            return self.uncached
         return self.repository if cls in self.snapshotting_intervals else self.unsnapshotted
 
     def unit(self, unit_id: UUID) -> Unit:

@@ -12,7 +12,7 @@ checked against it, later-effective facts included.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from typing import Any
@@ -135,9 +135,12 @@ SOCIAL_WORK_LEADERS = {
 }
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Post:
-    """A person holding a role in a body from ``since`` until ``until`` (exclusive)."""
+    """A person holding a role in a body from ``since`` until ``until`` (exclusive).
+
+    Frozen: an end or its retraction replaces the post, so a copy of a body shares
+    its posts with the original (``StampedAggregate.__deepcopy__``)."""
 
     post_id: UUID
     person_id: UUID
@@ -360,7 +363,7 @@ class Body(Retractable):
         if not winding_up:  # a post that ends with its body needs no consent (H6)
             self._require_consent(post.role, consent, "removed")
         self._record(self.PostEnded, stamp, post_id=post_id, reason=reason, consent=consent)
-        return post
+        return self.posts[post_id]
 
     class PostEnded(Event):
         post_id: UUID
@@ -368,9 +371,9 @@ class Body(Retractable):
         consent: dict[str, Any] | None
 
         def apply(self, body: Body) -> None:
-            post = body.posts[self.post_id]
-            post.until, post.ended_by, post.end_reason = (
-                self.effective_date, self.change_id, self.reason)
+            body.posts[self.post_id] = replace(
+                body.posts[self.post_id], until=self.effective_date, ended_by=self.change_id,
+                end_reason=self.reason)
 
     def abolish(self, stamp: Stamp) -> None:
         day = stamp.effective_date
@@ -394,7 +397,7 @@ class Body(Retractable):
 
     def wind_up(self, stamp: Stamp) -> None:
         """The unit ceases (转、并 or dissolution): its posts end and the body with it."""
-        for post in self.posts.values():
+        for post in list(self.posts.values()):  # each end replaces its post
             if post.until is None:
                 self.end_post(post.post_id, stamp, reason="the unit ceased", consent=None,
                               winding_up=True)
@@ -412,10 +415,9 @@ class Body(Retractable):
     def withdraw(self, change_id: UUID) -> None:
         self.withdrawn[change_id] = [k for k, p in self.posts.items()
                                      if change_id in (p.started_by, p.ended_by)]
-        self.posts = {k: p for k, p in self.posts.items() if p.started_by != change_id}
-        for post in self.posts.values():
-            if post.ended_by == change_id:
-                post.until = post.ended_by = post.end_reason = None
+        self.posts = {k: replace(p, until=None, ended_by=None, end_reason=None)
+                      if p.ended_by == change_id else p
+                      for k, p in self.posts.items() if p.started_by != change_id}
         if self.abolished_by == change_id:
             self.abolished_on = self.abolished_by = None
 

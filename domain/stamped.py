@@ -36,7 +36,12 @@ class Stamp:
 
 
 class StampedAggregate(Aggregate):
-    """An aggregate each of whose events carries a ``Stamp``."""
+    """An aggregate each of whose events carries a ``Stamp``.
+
+    Its attributes hold immutable values (frozen dataclasses, ids, dates, text)
+    or containers (dict, list, set) of them, one level deep: an event replaces a
+    value, never changes one in place. ``__deepcopy__`` relies on that.
+    """
 
     class Event(Aggregate.Event):
         effective_date: date
@@ -50,6 +55,27 @@ class StampedAggregate(Aggregate):
             event_class, effective_date=stamp.effective_date, change_id=stamp.change_id,
             actor=stamp.actor, timestamp=stamp.recorded_at, **facts,
         )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A copy as independent of the original as ``deepcopy``'s, made by copying
+        its containers alone (their values are immutable). The repository copies
+        each aggregate it hands out from its cache (decision 15); ``deepcopy`` of a
+        body of 1,000 posts would cost more than loading it.
+
+        Another thread may be fast-forwarding the cached original meanwhile. An
+        event's facts are applied before the version moves, so a copy of the
+        attributes taken at one instant holds all of its version's facts, perhaps
+        some of the next event's: those are stored already, so a command on the
+        copy fails to save. A copy whose version moved while it was made is
+        made again."""
+        while True:
+            state = vars(self).copy()
+            copy = object.__new__(type(self))
+            vars(copy).update({name: value.copy() if isinstance(value, (dict, list, set))
+                               else value for name, value in state.items()})
+            if (self.version, self.modified_on) == (copy.version, copy.modified_on):
+                memo[id(self)] = copy
+                return copy
 
     def _record(self, event_class: type[Event], stamp: Stamp, **facts: Any) -> None:
         require_recorded_after(self.modified_on, stamp.recorded_at)
@@ -81,10 +107,11 @@ class Retractable(StampedAggregate):
         counts_as_change = True
 
         def mutate(self, aggregate: Any) -> Any:
-            retractable = super().mutate(aggregate)
-            if self.counts_as_change:
-                retractable.changes.setdefault(self.change_id, self.effective_date)
-            return retractable
+            # Before the version moves, as every fact of the event (``__deepcopy__``);
+            # an aggregate being created (None here) starts with its change.
+            if self.counts_as_change and aggregate is not None:
+                aggregate.changes.setdefault(self.change_id, self.effective_date)
+            return super().mutate(aggregate)
 
     @property
     def title(self) -> str:

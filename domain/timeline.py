@@ -53,9 +53,10 @@ def entry_on(entries: list[Dated[T]], day: date) -> Dated[T] | None:
     return found
 
 
-@dataclass
+@dataclass(frozen=True)
 class Membership:
-    """A village in a federation (联居) from ``since`` until ``until`` (exclusive)."""
+    """A village in a federation (联居) from ``since`` until ``until`` (exclusive).
+    Frozen, as every value an aggregate holds (``StampedAggregate.__deepcopy__``)."""
 
     other_id: UUID
     since: date
@@ -65,10 +66,6 @@ class Membership:
 
     def holds_on(self, day: date) -> bool:
         return self.since <= day and (self.until is None or day < self.until)
-
-    def close(self, until: date, change_id: UUID) -> None:
-        self.until = until
-        self.left_by = change_id
 
     def overlaps_from(self, day: date) -> bool:
         """True when the membership holds on ``day`` or on any later date."""

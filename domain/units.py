@@ -9,7 +9,7 @@ the invariants live. ``facts_on(day)`` answers what the unit was on a date and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -219,6 +219,12 @@ class Unit(Retractable):
             if membership.other_id == other_id and membership.until is None:
                 return membership
         raise LookupError(other_id)
+
+    def close_membership(self, other_id: UUID, until: date, change_id: UUID) -> None:
+        """The open membership with ``other_id`` ends on ``until`` (replaced: it is frozen)."""
+        ending = self.open_membership(other_id)
+        self.memberships = [replace(m, until=until, left_by=change_id) if m is ending else m
+                            for m in self.memberships]
 
     def plan_on(self, day: date) -> Placement | None:
         """The plan (规划) that places this village on ``day``."""
@@ -524,17 +530,13 @@ class Unit(Retractable):
         federation_id: UUID
 
         def apply(self, unit: Unit) -> None:
-            unit.open_membership(self.federation_id).close(
-                self.effective_date, self.change_id
-            )
+            unit.close_membership(self.federation_id, self.effective_date, self.change_id)
 
     class MemberReleased(Event):
         village_id: UUID
 
         def apply(self, unit: Unit) -> None:
-            unit.open_membership(self.village_id).close(
-                self.effective_date, self.change_id
-            )
+            unit.close_membership(self.village_id, self.effective_date, self.change_id)
 
     def host_body(self, body_id: UUID, body_type: str, stamp: Stamp) -> None:
         self._record(self.BodyEstablished, stamp, body_id=body_id, body_type=body_type)
@@ -648,10 +650,8 @@ class Unit(Retractable):
         for entries in self._dated():
             entries[:] = [e for e in entries if e.change_id != change_id]
         self.kind = self.kinds[-1].value
-        self.memberships = [m for m in self.memberships if m.joined_by != change_id]
-        for membership in self.memberships:
-            if membership.left_by == change_id:
-                membership.until, membership.left_by = None, None
+        self.memberships = [replace(m, until=None, left_by=None) if m.left_by == change_id else m
+                            for m in self.memberships if m.joined_by != change_id]
         if self.ceased_by == change_id:
             self.ceased_on = self.ceased_by = self.cease_reason = None
 

@@ -36,7 +36,7 @@ class County:
         return self.ledger.recorder.max_notification_id() or 0
 
     @contextmanager
-    def refuses(self, refusal: type[DomainError], rule: str) -> Iterator[None]:
+    def refuses(self, refusal: type[DomainError], rule: str | None) -> Iterator[None]:
         """The command in the block is refused under ``rule`` and records nothing."""
         before = self.head()
         with pytest.raises(refusal) as caught:
