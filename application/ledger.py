@@ -53,7 +53,8 @@ from domain.policy import POLICY_ID, Policy
 from domain.reconciliation import Held
 from domain.reconciliation import Item as ReleaseItem
 from domain.rules import Conflict, NotFound
-from domain.units import Crossing, Population, Stamp, Unit
+from domain.stamped import Stamp
+from domain.units import Crossing, Population, Unit
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -132,7 +133,7 @@ class Lookups(Protocol):
         """Every arrangement ever made for the zone."""
 
 
-class CountyLedger(Application):
+class CountyLedger(Application[UUID]):
     """The event-sourced ledger of one county (tenant): 县/市/区 by its 6-digit code."""
 
     # The most notifications one read of the log may ask for (``notification_log``):
@@ -513,7 +514,7 @@ class CountyLedger(Application):
         town = self.unit(town_id)
         cap = self.policy().settings_on(effective_date)["max_veto_items"]
         try:
-            catalogue = self.unsnapshotted.get(catalogue_id(town_id, year))
+            catalogue: AssessmentCatalogue = self.unsnapshotted.get(catalogue_id(town_id, year))
         except AggregateNotFoundError:
             catalogue = AssessmentCatalogue.adopt(town=town, year=year, items=list(items),
                                                   max_veto_items=cap, stamp=stamp)
@@ -629,7 +630,7 @@ class CountyLedger(Application):
 
     def _get(self, ident: UUID, cls: type[A], what: str) -> A:
         try:
-            aggregate = self._repository_of(cls).get(ident)
+            aggregate: Aggregate = self._repository_of(cls).get(ident)
         except AggregateNotFoundError:
             raise NotFound(what, ident) from None
         if not isinstance(aggregate, cls):

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Snapshot as LibrarySnapshot
 
 from domain.rules import Conflict, require_recorded_after
 
@@ -168,7 +169,7 @@ class Retractable(StampedAggregate):
 
     # -- Snapshots -----------------------------------------------------------
 
-    class Snapshot(Aggregate.Snapshot):
+    class Snapshot(LibrarySnapshot):
         """The aggregate's state at a version, in plain values: ``stored_state``
         writes them, ``restore`` reads them back. Plain (ids as integers, dates as
         ISO text, rows as lists) because a snapshot is read on every load of a
@@ -182,6 +183,7 @@ class Retractable(StampedAggregate):
 
         def mutate(self, _: None) -> Any:
             aggregate = super().mutate(None)
+            assert isinstance(aggregate, Retractable)
             aggregate.restore(self.state)
             return aggregate
 
