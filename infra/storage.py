@@ -237,10 +237,11 @@ class County:
         views = self.views.tracked_position()
         return {"head": head, "views": views, "lag": max(0, head - views)}
 
-    def refresh(self) -> None:
-        """Before a read: usually one query finds the views current."""
-        if not self.views.is_current():
-            self.catch_up()
+    def refresh(self) -> int:
+        """Before a read: usually one query finds the views current. The position
+        they then hold: what they show is a function of the events up to it."""
+        head, tracked = self.views.positions()
+        return tracked if head <= tracked else self.catch_up()
 
 
 class Storage(ABC):

@@ -29,10 +29,16 @@ class ViewWriter(ViewTables):
     def tracked_position(self) -> int:
         return self.max_tracking_id(self.application_name) or 0  # type: ignore[attr-defined]
 
-    def is_current(self) -> bool:
-        """The views have every stored event (one query: the cheap check before a read)."""
+    def positions(self) -> tuple[int, int]:
+        """The last stored position and the tracked one: one query, the cheap check
+        before a read."""
         with self.reading(tuples=True) as curs:
             head, tracked, _ = self._positions(curs, 2**62)
+        return head, tracked
+
+    def is_current(self) -> bool:
+        """The views have every stored event."""
+        head, tracked = self.positions()
         return head <= tracked
 
     def apply(self, batch: ViewBatch, after: int) -> bool:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
-from flask import current_app
+from flask import current_app, g
 
 from infra.storage import County, Storage, require_county_code
 from infra.views.schema import Moment
@@ -34,11 +34,18 @@ def county(code: str) -> County:
 
 
 def fresh(code: str, capability: str = "read") -> County:
-    """The county, its views caught up with every committed event."""
+    """The county, its views caught up with every committed event (the position
+    they hold is kept for the request: ``views_position``)."""
     require_county(code, capability)
     place = county(code)
-    place.refresh()
+    g.views_position = place.refresh()
     return place
+
+
+def views_position() -> int:
+    """The position the views of the county ``fresh`` gave held when it gave it."""
+    position: int = g.views_position
+    return position
 
 
 def city_counties(city_code: str, since: date, until: date) -> dict[str, County]:

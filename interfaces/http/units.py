@@ -19,11 +19,22 @@ from application.ledger import Receipt
 from application.rows import TreeRow, UnitOnDate
 from domain.kinds import UnitKind
 from domain.units import ACTIVE, Population
-from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_uuid_text, moment
+from interfaces.http.context import (
+    decode_cursor,
+    encode_cursor,
+    fresh,
+    is_uuid_text,
+    moment,
+    views_position,
+)
+from interfaces.http.known_now import KnownNow
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import units as schemas
 from interfaces.http.schemas.common import Moment, ReceiptOut
 from interfaces.http.writes import authority, write
+
+# The trees of this process's counties as known now (``known_now``).
+KNOWN_NOW = KnownNow()
 
 blp = Blueprint(
     "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
@@ -198,10 +209,19 @@ class Tree(MethodView):
     def get(self, args: dict[str, Any], code: str) -> Response:
         """The county's whole hierarchy on ``as_of``: towns and what hangs under them."""
         when = moment(args)
-        body = {"as_of": when.as_of, "known_at": when.known_at,
-                "units": tree_nodes(fresh(code).structure.tree_rows(when))}
-        # Serialised here, not by the schema: the tree is the hottest read.
-        return Response(orjson.dumps(body), mimetype="application/json")
+        place = fresh(code)
+
+        def units() -> bytes:
+            return orjson.dumps(tree_nodes(place.structure.tree_rows(when)))
+
+        # Serialised here, not by the schema: the tree is the hottest read, and as
+        # known now the same until the county's next event.
+        if args.get("known_at") is None:
+            nodes = KNOWN_NOW.answer(place.code, views_position(), ("tree", when.as_of), units)
+        else:
+            nodes = units()
+        head = orjson.dumps({"as_of": when.as_of, "known_at": when.known_at})
+        return Response(head[:-1] + b',"units":' + nodes + b"}", mimetype="application/json")
 
 
 def tree_nodes(rows: Iterable[TreeRow]) -> list[dict[str, Any]]:

@@ -1,0 +1,43 @@
+"""The hottest reads' answers as known now, kept in each process while the
+county's views stay at the position they were read at.
+
+A read as known now (no ``known_at``) answers from the views' rows still
+believed, and those change only when an event is recorded: the answer for the
+same arguments is the same until the county's position moves. Keyed by that
+position, an answer is never stale — a new event makes a new key — and the old
+ones age out of a small LRU. Reads as known at a given time are not kept: their
+answers differ with every time asked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+# Answers kept per process, all counties together (a Pudong tree is 240 KB).
+SIZE = 64
+
+
+class KnownNow:
+    def __init__(self, size: int = SIZE):
+        self.size = size
+        self._answers: OrderedDict[tuple[str, int, Hashable], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def answer(self, county: str, position: int, question: Hashable,
+               make: Callable[[], bytes]) -> bytes:
+        """The answer to ``question`` in ``county`` at ``position``: kept, or made now
+        (outside the lock: two threads may both make it, and either is right)."""
+        key = (county, position, question)
+        with self._lock:
+            kept = self._answers.get(key)
+            if kept is not None:
+                self._answers.move_to_end(key)
+                return kept
+        made = make()
+        with self._lock:
+            self._answers[key] = made
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        return made
