@@ -1,12 +1,11 @@
-"""The hottest reads' answers as known now, kept in each process while the
-county's views stay at the position they were read at.
+"""The hottest reads' answers, kept in each process while the county's views
+stay at the position they were read at.
 
-A read as known now (no ``known_at``) answers from the views' rows still
-believed, and those change only when an event is recorded: the answer for the
-same arguments is the same until the county's position moves. Keyed by that
-position, an answer is never stale — a new event makes a new key — and the old
-ones age out of a small LRU. Reads as known at a given time are not kept: their
-answers differ with every time asked.
+A read answers from the views' rows, and those change only when an event is
+recorded: the answer to the same question (as known now, or as known at a given
+time) is the same until the county's position moves. Keyed by that position, an
+answer is never stale — a new event makes a new key — and the old ones age out
+of a small LRU.
 """
 
 from __future__ import annotations

@@ -214,12 +214,11 @@ class Tree(MethodView):
         def units() -> bytes:
             return orjson.dumps(tree_nodes(place.structure.tree_rows(when)))
 
-        # Serialised here, not by the schema: the tree is the hottest read, and as
-        # known now the same until the county's next event.
-        if args.get("known_at") is None:
-            nodes = KNOWN_NOW.answer(place.code, views_position(), ("tree", when.as_of), units)
-        else:
-            nodes = units()
+        # Serialised here, not by the schema: the tree is the hottest read, and the
+        # same for the same question until the county's next event.
+        known_at = args.get("known_at")  # None: as known now, whenever that is
+        nodes = KNOWN_NOW.answer(place.code, views_position(), ("tree", when.as_of, known_at),
+                                 units)
         head = orjson.dumps({"as_of": when.as_of, "known_at": when.known_at})
         return Response(head[:-1] + b',"units":' + nodes + b"}", mimetype="application/json")
 
