@@ -15,7 +15,7 @@ a target: ``ViewRows`` makes the views' rows of it, the replay
   rows and tracking position commit together, exactly once;
 - *replay*: the audit folds every event into aggregates, with no view involved.
 
-Why the catch-up is not the library's ``ProjectionRunner``: decision 15.
+Why the catch-up is not the library's ``ProjectionRunner``: decision 17.
 """
 
 from __future__ import annotations
