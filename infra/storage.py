@@ -233,8 +233,7 @@ class County:
 
     def lag(self) -> dict[str, int]:
         """How far the read views are behind the county's last event."""
-        head = self.ledger.recorder.max_notification_id() or 0
-        views = self.views.tracked_position()
+        head, views = self.views.positions()
         return {"head": head, "views": views, "lag": max(0, head - views)}
 
     def refresh(self) -> int:

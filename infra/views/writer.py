@@ -36,11 +36,6 @@ class ViewWriter(ViewTables):
             head, tracked, _ = self._positions(curs, 2**62)
         return head, tracked
 
-    def is_current(self) -> bool:
-        """The views have every stored event."""
-        head, tracked = self.positions()
-        return head <= tracked
-
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self.writing() as curs:
             tracked = self._max_tracking_id(self.application_name, curs) or 0  # type: ignore[attr-defined]
