@@ -95,13 +95,19 @@ def principal() -> Principal:
     if operator_key and hmac.compare_digest(token.encode(), operator_key.encode()):
         g.principal = Principal(actor="operator", role="operator")
         return g.principal
+    g.principal = key_principal(key_record(token))
+    return g.principal
+
+
+def key_record(token: str) -> KeyRecord:
+    """The live key ``token`` names: a 401 counted against the client's address
+    otherwise, and a 429 for a key past its rate."""
     directory: TenantDirectory = current_app.config["STORAGE"].directory
     record = directory.key(token)
     if record is None or record.revoked:
         raise limits.unauthorized("unknown or revoked key")
     limits.admit_key(record.key_id)
-    g.principal = key_principal(record)
-    return g.principal
+    return record
 
 
 def require_operator() -> Principal:

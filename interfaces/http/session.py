@@ -16,7 +16,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, request
 
 from infra.directory import KeyRecord
-from interfaces.http.auth import SESSION_COOKIE, key_principal, principal
+from interfaces.http import limits
+from interfaces.http.auth import GRANTS, SESSION_COOKIE, key_principal, key_record, principal
 from interfaces.http.context import storage
 from interfaces.http.problems import Problem
 
@@ -24,7 +25,8 @@ blp = Blueprint("session", __name__)
 
 # A working day and then some; signing out ends it sooner.
 LIFETIME = timedelta(hours=12)
-PAGE_ROLES = {"admin", "editor", "viewer", "auditor", "city"}
+# Every role but the integrator's, whose key reads the event feed and nothing else.
+PAGE_ROLES = set(GRANTS) - {"integrator"}
 
 
 def _signed_in(record: KeyRecord, csrf_token: str) -> dict[str, Any]:
@@ -42,9 +44,9 @@ def sign_in() -> Response:
     if not isinstance(key, str) or not key.strip():
         raise Problem(422, "Unprocessable Entity", "give the key to sign in with",
                       errors={"key": ["a key of your county or city"]})
-    record = storage().directory.key(key.strip())
-    if record is None or record.revoked:
-        raise Problem(401, "Unauthorized", "unknown or revoked key")
+    limits.refuse_failing_address()
+    limits.admit_address()
+    record = key_record(key.strip())
     if record.role not in PAGE_ROLES:
         raise Problem(403, "Forbidden", f"the {record.role} role cannot use the explorer")
     token, csrf_token = storage().directory.open_session(record.key_id, LIFETIME)

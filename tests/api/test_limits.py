@@ -40,6 +40,16 @@ def test_an_address_failing_authentication_is_answered_429_until_the_window_pass
     assert guesser.get("/v1/tenants").status_code == 401
 
 
+def test_keys_guessed_at_the_explorer_s_sign_in_count_as_failures(storage: Storage) -> None:
+    app = _app(storage, auth_failures=3, auth_window=60)
+    page = app.test_client()
+    page.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    guesses = [page.post("/session", json={"key": f"gl_guess{i}"}).status_code for i in range(4)]
+    assert guesses == [401, 401, 401, 429]
+    # Nor does a right key get in from that address until the window passes.
+    assert page.post("/session", json={"key": OPERATOR_KEY}).status_code == 429
+
+
 def test_good_keys_never_count_as_failures(storage: Storage) -> None:
     app = _app(storage, auth_failures=2, auth_window=60)
     operator = _as(app, "203.0.113.8", OPERATOR_KEY)
