@@ -31,7 +31,8 @@ from infra.views.schema import Moment
 COUNTY = "310115"
 AS_OF = "2024-01-01"
 CLIENTS = 2
-TARGETS = {50: 15.0, 99: 12.0}  # issue 11: p99 at most 12 ms at 2 clients
+# Issue 11: p99 at most 12 ms at 2 clients (a p50 target would be met whenever it is).
+TARGETS: dict[int, float | None] = {50: None, 99: 12.0}
 RENAMES = 150
 KNOWN_AT_TARGET = 1.5  # p50 as known at a past time, at most this times p50 as known now
 
@@ -62,6 +63,9 @@ def run(ctx: Context) -> list[Row]:
     rows = [Row("tree", f"p{p} server time", percentile(tree, p), "ms", f"/healthz p{p}",
                 percentile(health, p), f"<= {limit:g} ms",
                 percentile(tree, p) <= limit and not failures, failed)
+            if limit is not None else
+            Row("tree", f"p{p} server time", percentile(tree, p), "ms", f"/healthz p{p}",
+                percentile(health, p))
             for p, limit in TARGETS.items()]
     rows.append(Row("tree", "p50 server time", percentile(tree, 50), "ms",
                     "tree_rows() SQL p50", percentile(sql, 50)))

@@ -23,7 +23,6 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresTrackingRecorder,
 )
-from psycopg import pq
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
@@ -202,19 +201,7 @@ class PostgresDialect(Dialect):
     def column_names(self, curs: Any, table: str) -> set[str]:
         curs.execute("SELECT column_name FROM information_schema.columns "
                      "WHERE table_schema = current_schema() AND table_name = %s", (table,))
-        return {row[0] if isinstance(row, tuple) else row["column_name"]
-                for row in curs.fetchall()}
-
-    @contextmanager
-    def batched(self, curs: Any) -> Iterator[None]:
-        # Pipeline mode: the writes of a command's rows cost one round trip, not one each.
-        if curs.connection.pgconn.pipeline_status != pq.PipelineStatus.OFF:
-            # The library's insert of the events is one already: the rows go with
-            # its COMMIT (a pipeline of our own would wait for them on leaving).
-            yield
-            return
-        with curs.connection.pipeline():
-            yield
+        return {row["column_name"] for row in curs.fetchall()}  # a writing() cursor: dict rows
 
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         # Reclaim the dead row versions that still hold what was erased.
@@ -262,6 +249,9 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         )
 
     def _track(self, curs: Any, batch: ViewBatch) -> None:
+        """An upsert that only moves forward and reads nothing back: the library's
+        tracking insert reads its result, and inside the insert's pipeline it was seen
+        to read another statement's (a national build, prepared statements evicted)."""
         curs.execute(
             self.sql("INSERT INTO {tracking} (application_name, notification_id) VALUES (%s, %s) "
                      "ON CONFLICT (application_name) DO UPDATE "

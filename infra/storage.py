@@ -277,8 +277,7 @@ class Storage(ABC):
         self.directory.create_tables()
         if self.directory.schema_version() < COUNTY_SCHEMA:
             for code in self.directory.tenant_codes():
-                county = self._build(code, create=True)  # its event and snapshot tables
-                county.views.create_table()
+                county = self._create(code)  # the tables it lacks, as onboarding makes them
                 county.views.migrate()
                 self._forget(county)
             self.directory.record_schema_version(COUNTY_SCHEMA)

@@ -28,7 +28,7 @@ class AuditQueries:
                 f"SELECT unit_id, {', '.join(FIELDS)} FROM {{units}} WHERE {CURRENT}"),
                 moment.params())
             rows = curs.fetchall()
-        if not rows or isinstance(rows[0][0], UUID):
+        if d.reads_typed:
             # The store gives ids and dates typed (PostgreSQL): a county's units, as they are.
             return {r[0]: r[1:] for r in rows}
         # In FIELDS order: kind, code, status, name, parent_id, federation_id,

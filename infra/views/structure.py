@@ -174,13 +174,6 @@ class StructureQueries:
         )
         return [self.tables.dialect.uuid(r["unit_id"]) for r in rows]
 
-    def unit_codes(self) -> set[str]:
-        rows = self.tables.query(
-            "SELECT DISTINCT code FROM {units} WHERE code IS NOT NULL AND recorded_to = %s",
-            (STILL_BELIEVED,),
-        )
-        return {r["code"] for r in rows}
-
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

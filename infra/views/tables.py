@@ -44,11 +44,6 @@ class Dialect:
     def before_erasing(self, curs: Any) -> None:
         """Make the store overwrite, not merely unlink, what the transaction deletes."""
 
-    @contextmanager
-    def batched(self, curs: Any) -> Iterator[None]:
-        """Statements whose results nobody reads, sent without waiting for each."""
-        yield
-
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         """After an erasure is committed: leave no copy of what it erased that a raw
         scan of the store's files could find (old row versions, logs)."""
@@ -89,7 +84,7 @@ class ViewTables:
         self._statements: dict[str, Any] = {}
 
     def sql(self, template: str) -> Any:
-        """The statement of a template, prepared once per county."""
+        """The statement of a template, rendered once per county and kept."""
         statement = self._statements.get(template)
         if statement is None:
             statement = self.dialect.rendered(self.dialect.statement(template, self._names))
@@ -112,8 +107,10 @@ class ViewTables:
         """Add the columns a newer release brought to tables made before it (each
         looked for first: a county onboarded since has them already)."""
         with self.writing() as curs:
+            have = {table: self.dialect.column_names(curs, self._names[table])
+                    for table in {table for table, _ in ADDED_COLUMNS}}
             for table, column in ADDED_COLUMNS:
-                if column not in self.dialect.column_names(curs, self._names[table]):
+                if column not in have[table]:
                     kind = self.dialect.types[COLUMNS_BY_TABLE[table][column]]
                     curs.execute(self.sql(f"ALTER TABLE {{{table}}} ADD COLUMN {column} {kind}"))
 

@@ -69,22 +69,24 @@ class ViewWriter(ViewTables):
         out, and a catch-up still running has not yet tracked the position before
         ours, so we would see a lag and leave the rows to it.
 
-        ``known``: those positions, when the store read them with the events' insert."""
+        ``known``: those positions, when the store read them with the events' insert.
+        On PostgreSQL all of it is sent in the library's pipeline of the insert, and
+        goes with its COMMIT: one round trip."""
         if not positions:
             return
         before, tracked, last_link = known or self._positions(curs, positions[0])
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
-        current = batch is not None and before == tracked
-        with self.dialect.batched(curs):
-            self.insert(curs, "chain", chain_links(last_link, records))
-            if batch is not None and batch.shredded:
-                shred(self, curs, batch.shredded)
-            if batch is not None and current:
-                resolved = batch.resolve(positions)
-                self._write(curs, resolved)
-                self._track(curs, resolved)
-                batch.applied = True
+        self.insert(curs, "chain", chain_links(last_link, records))
+        if batch is None:
+            return
+        if batch.shredded:
+            shred(self, curs, batch.shredded)
+        if before == tracked:
+            resolved = batch.resolve(positions)
+            self._write(curs, resolved)
+            self._track(curs, resolved)
+            batch.applied = True
 
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)
@@ -132,11 +134,7 @@ class ViewWriter(ViewTables):
         )
 
     def _track(self, curs: Any, batch: ViewBatch) -> None:
-        """The views hold every event up to the batch's last: in the rows' transaction.
-
-        A store that batches statements reads nothing back here: the library's tracking
-        insert does, and inside a pipeline it was seen to read another statement's
-        result (a national build, prepared statements evicted)."""
+        """The views hold every event up to the batch's last: in the rows' transaction."""
         self._insert_tracking(  # type: ignore[attr-defined]
             curs, Tracking(self.application_name, batch.last_position)
         )
@@ -211,8 +209,6 @@ class ViewWriter(ViewTables):
                               "WHERE person_id = %s"),
                     (person.erased_at, person.person_id),
                 )
-
-    # -- Reading -----------------------------------------------------------
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_jsonable, sort_keys=True)
