@@ -105,8 +105,7 @@ def audit_replay(
     recorded up to ``known_at``."""
     with collector_paused():
         replayed = replay(ledger, known_at, on_page)
-        expected = {uid: replayed_row(u, as_of) for uid, u in replayed.units.items()
-                    if not u.is_void}  # a unit whose establishment was retracted never existed
+        expected = {uid: replayed_row(u, as_of) for uid, u in replayed.existing_units().items()}
     differences: list[dict[str, Any]] = []
     # Whole rows first, in one comparison of the two; fields only where rows differ.
     differing = [] if expected == view_units else [

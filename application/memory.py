@@ -19,11 +19,11 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.system import NotificationLogReader
 from eventsourcing.utils import get_topic
 
 from application.ledger import CountyLedger
 from application.personal_data import new_key
+from application.projection import domain_event, read_log
 from domain.arrangements import Arrangement
 from domain.bodies import Body
 from domain.people import Person
@@ -48,7 +48,6 @@ class OwnEvents:
 
     def __init__(self, ledger: CountyLedger):
         self.ledger = ledger
-        self.reader = NotificationLogReader(ledger.notification_log)
         self.position = 0  # the last notification read
         self.placed_under: defaultdict[UUID, set[UUID]] = defaultdict(set)
         self.bodies: defaultdict[UUID, set[UUID]] = defaultdict(set)
@@ -105,11 +104,10 @@ class OwnEvents:
     # -- Reading the events ------------------------------------------------------
 
     def _catch_up(self) -> None:
-        for notifications in self.reader.select(start=self.position, topics=list(self.handlers),
-                                                inclusive_of_start=False):
+        for notifications in read_log(self.ledger, self.position, self.ledger.log_section_size,
+                                      list(self.handlers)):
             for notification in notifications:
-                self.handlers[notification.topic](
-                    self.ledger.mapper.to_domain_event(notification))
+                self.handlers[notification.topic](domain_event(self.ledger, notification))
                 self.position = notification.id
 
     def _established(self, event: Unit.Established) -> None:

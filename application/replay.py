@@ -99,18 +99,18 @@ class Replayed:
 def replay(
     ledger: CountyLedger, known_at: datetime, on_page: Callable[[int], None] | None = None
 ) -> Replayed:
-    """Fold every event recorded up to ``known_at``, in recorded order."""
+    """Fold every event recorded up to ``known_at``, in recorded order (a caller
+    folding a whole county pauses the collector around it: ``collector_paused``)."""
     replayed = Replayed()
     process = ViewProjection(replayed, Fold()).process
-    with collector_paused():
-        for notifications in read_ahead(read_log(ledger, 0, PAGE)):
-            for notification in notifications:
-                event = domain_event(ledger, notification)
-                if event.timestamp <= known_at:
-                    replayed.events += 1
-                    process(event, notification.id)
-            if on_page is not None:
-                on_page(len(notifications))
+    for notifications in read_ahead(read_log(ledger, 0, PAGE)):
+        for notification in notifications:
+            event = domain_event(ledger, notification)
+            if event.timestamp <= known_at:
+                replayed.events += 1
+                process(event, notification.id)
+        if on_page is not None:
+            on_page(len(notifications))
     return replayed
 
 

@@ -58,8 +58,8 @@ class BodyRewrite:
     """A body's interval and the posts its events touched, believed from ``recorded_at``.
 
     Only the touched posts are rewritten: a body of 2,000 posts costs one row
-    per appointment, not 2,000. The facts are copied when the rewrite is made:
-    the catch-up folds later events into the same aggregate.
+    per appointment, not 2,000. Posts are immutable (a later event replaces a
+    post in its body), so the rewrite holds the body's own.
     """
 
     body_id: UUID
@@ -365,12 +365,11 @@ def _body_rewrite(moment: _Moment) -> BodyRewrite:
     state = None if body.is_void else BodyState(
         body.unit_id, body.type.value, body.name, dict(body.attributes), body.established_on,
         body.abolished_on, body.valid_to)
-    posts = {p: body.posts.get(p) for p in sorted(moment.posts, key=str)}
     return BodyRewrite(
         body_id=body.id,
         recorded_at=moment.recorded_at,
         is_new=moment.is_new,
         body_changed=moment.body_changed,
         body=state,
-        posts={p: replace(post) if post else None for p, post in posts.items()},
+        posts={p: body.posts.get(p) for p in sorted(moment.posts, key=str)},
     )
