@@ -373,16 +373,13 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
         builder = HistoryBuilder(storage, ACTOR, progress.console.print,
                                  advance=lambda n: progress.advance(task, n))
         for year in years:
-            counties = [c for code, c in storage.releases.counties(year).items()
-                        if in_scope(code, c.city_code)]
-            units = sum(len(r.towns) + len(r.villages)
-                        for r in storage.releases.select(year, {c.code for c in counties}))
-            progress.update(task, total=units, completed=0, description=str(year))
+            progress.update(task, total=None, completed=0, description=str(year))
             try:
                 builder.build_year(
                     year, in_scope, follow_counties=bool(city_codes or provinces or everything),
                     on_county=lambda c: progress.update(
-                        task, description=f"{c.year} {c.county} {c.name}"))
+                        task, description=f"{c.year} {c.county} {c.name}"),
+                    on_total=lambda units: progress.update(task, total=units))
             except DomainError as error:
                 raise click.ClickException(f"{year}: {error.message}") from None
     for line in builder.summary():

@@ -53,14 +53,17 @@ class HistoryBuilder:
 
     def build_year(self, year: int, in_scope: Callable[[str, str], bool], *,
                    follow_counties: bool = True,
-                   on_county: Callable[[CountyRelease], None] = lambda _c: None) -> None:
+                   on_county: Callable[[CountyRelease], None] = lambda _c: None,
+                   on_total: Callable[[int], None] = lambda _n: None) -> None:
         """Bring every county in scope (by code and city) up to release ``year``;
         with ``follow_counties``, counties re-coded and ended are followed (a scope
-        of named counties cannot: a re-coded county's new code is not among them)."""
+        of named counties cannot: a re-coded county's new code is not among them).
+        ``on_total`` is told how many units the release lists in scope, once read."""
         files, directory = self.storage.releases, self.storage.directory
         as_of = release(year).as_of
         listed = {code for code, c in files.counties(year).items() if in_scope(code, c.city_code)}
         releases = {r.county: r for r in files.select(year, listed)}
+        on_total(sum(len(r.towns) + len(r.villages) for r in releases.values()))
         # The counties the ledger knew just before this release's date.
         before = as_of - timedelta(days=1)
         active = {t["code"]: t for t in directory.counties_on(before)
