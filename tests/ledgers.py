@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pytest
+from aggregates import day
 
 from application.ledger import CommunitySpec, CountyLedger, Receipt
 from domain.assessment import Item
@@ -19,10 +19,6 @@ from domain.rules import DomainError
 
 ACTOR = "test"
 START = "2010-01-01"
-
-
-def day(iso: str) -> date:
-    return date.fromisoformat(iso)
 
 
 class County:

@@ -27,14 +27,14 @@ from interfaces.http.context import (
     moment,
     views_position,
 )
-from interfaces.http.known_now import KnownNow
+from interfaces.http.kept_answers import KeptAnswers
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import units as schemas
 from interfaces.http.schemas.common import Moment, ReceiptOut
 from interfaces.http.writes import authority, write
 
-# The trees of this process's counties as known now (``known_now``).
-KNOWN_NOW = KnownNow()
+# The trees of this process's counties, by the views' position and the question.
+TREES = KeptAnswers()
 
 blp = Blueprint(
     "units", __name__, url_prefix="/v1/tenants/<code>", description="Units and their timelines"
@@ -217,7 +217,7 @@ class Tree(MethodView):
         # Serialised here, not by the schema: the tree is the hottest read, and the
         # same for the same question until the county's next event.
         known_at = args.get("known_at")  # None: as known now, whenever that is
-        nodes = KNOWN_NOW.answer(place.code, views_position(), ("tree", when.as_of, known_at),
+        nodes = TREES.answer(place.code, views_position(), ("tree", when.as_of, known_at),
                                  units)
         head = orjson.dumps({"as_of": when.as_of, "known_at": when.known_at})
         return Response(head[:-1] + b',"units":' + nodes + b"}", mimetype="application/json")

@@ -69,7 +69,7 @@ def test_the_server_answers_as_its_document_says(app: Any, county: Client) -> No
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        # A stream never ends: tests/test_streams.py reads it from a real server.
+        # A stream never ends: tests/service/test_streams.py reads it from a real server.
         if operation.path.endswith("/events/stream"):
             continue
         # Long polls would wait their whole time for events that never come.

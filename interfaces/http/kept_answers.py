@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 SIZE = 64
 
 
-class KnownNow:
+class KeptAnswers:
     def __init__(self, size: int = SIZE):
         self.size = size
         self._answers: OrderedDict[tuple[str, int, Hashable], bytes] = OrderedDict()
