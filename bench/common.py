@@ -313,6 +313,28 @@ def in_threads(count: int, work: Callable[[int], Any]) -> tuple[list[Any], float
     return results, elapsed
 
 
+def server_times(clients: list[Client], requests: list[tuple[str, dict[str, str]]],
+                 per_client: int) -> tuple[list[list[float]], list[str]]:
+    """Each client asks every request in turn, ``per_client`` rounds, all clients at
+    once: the server times (ms) of each request's answers 200, and what went wrong
+    with the others."""
+
+    def ask(client: Client) -> tuple[list[list[float]], list[str]]:
+        times: list[list[float]] = [[] for _ in requests]
+        failures = []
+        for _ in range(per_client):
+            for i, (path, params) in enumerate(requests):
+                try:
+                    times[i].append(server_ms(client.call("GET", path, params=params)))
+                except AssertionError as error:
+                    failures.append(str(error))
+        return times, failures
+
+    results, _ = in_threads(len(clients), lambda i: ask(clients[i]))
+    return ([[ms for times, _ in results for ms in times[i]] for i in range(len(requests))],
+            [failure for _, failures in results for failure in failures])
+
+
 def note(benchmark: str, text: str) -> None:
     """A detail line printed while the run goes on (the table comes at the end)."""
     print(f"[{benchmark}] {text}", flush=True)

@@ -24,10 +24,9 @@ from bench.common import (
     Context,
     Row,
     import_county,
-    in_threads,
     note,
     percentile,
-    server_ms,
+    server_times,
 )
 from domain.bodies import Appointment, Role
 from domain.people import Rank, Source
@@ -72,22 +71,10 @@ def run(ctx: Context) -> list[Row]:
                                    for r in sorted(rules)))
     clients = [Client(ctx.base_url(), key) for _ in range(CLIENTS)]
 
-    def ask(index: int) -> tuple[list[float], list[float], list[str]]:
-        client, reports, trees, failures = clients[index], [], [], []
-        for _ in range(per_client):
-            for path, into in ((report, reports), (tree, trees)):
-                try:
-                    into.append(server_ms(client.call("GET", path, params=params)))
-                except AssertionError as error:
-                    failures.append(str(error))
-        return reports, trees, failures
-
-    results, _ = in_threads(CLIENTS, ask)
+    (times, baseline), failures = server_times(clients, [(report, params), (tree, params)],
+                                               per_client)
     for client in clients:
         client.close()
-    times = [ms for r, _t, _f in results for ms in r]
-    baseline = [ms for _r, t, _f in results for ms in t]
-    failures = [f for _r, _t, fs in results for f in fs]
     failed = f"{len(failures)}/{2 * CLIENTS * per_client} requests failed" if failures else ""
     if failures:
         note("compliance", f"{failed}; first: {failures[0]}")

@@ -28,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 from application.ledger import CountyLedger
-from bench.common import Client, Context, Row, in_threads, note, percentile, server_ms
+from bench.common import Client, Context, Row, note, percentile, server_times
 from domain.bodies import DESIGN_UNIFICATIONS, VERTICAL_PRIMARY, Appointment, BodyType, Role
 from domain.kinds import UnitKind
 from domain.people import Rank, Source
@@ -111,7 +111,7 @@ def run(ctx: Context) -> list[Row]:
         assert units == VILLAGES, f"the town has {units} units on {AS_OF}, not {VILLAGES}"
         warm.close()
     clients = [Client(ctx.base_url(), key) for _ in range(CLIENTS)]
-    (times, baseline), failures = _server_times(
+    (times, baseline), failures = server_times(
         clients, [(roster, roster_params), (listing, listing_params)], per_client)
     for client in clients:
         client.close()
@@ -247,24 +247,3 @@ def _village_name(i: int) -> str:
 def _name(i: int) -> str:
     s, g = len(SURNAMES), len(GIVEN)
     return SURNAMES[i % s] + GIVEN[i // s % g] + GIVEN[i // s // g % g]
-
-
-def _server_times(clients: list[Client], requests: list[tuple[str, dict[str, str]]],
-                  per_client: int) -> tuple[list[list[float]], list[str]]:
-    """Each client asks every request in turn, ``per_client`` rounds: the server times
-    (ms) of each request's answers 200, and what went wrong with the others."""
-
-    def ask(client: Client) -> tuple[list[list[float]], list[str]]:
-        times: list[list[float]] = [[] for _ in requests]
-        failures = []
-        for _ in range(per_client):
-            for i, (path, params) in enumerate(requests):
-                try:
-                    times[i].append(server_ms(client.call("GET", path, params=params)))
-                except AssertionError as error:
-                    failures.append(str(error))
-        return times, failures
-
-    results, _ = in_threads(len(clients), lambda i: ask(clients[i]))
-    return ([[ms for times, _ in results for ms in times[i]] for i in range(len(requests))],
-            [failure for _, failures in results for failure in failures])

@@ -21,10 +21,9 @@ from bench.common import (
     Context,
     Row,
     import_county,
-    in_threads,
     note,
     percentile,
-    server_ms,
+    server_times,
 )
 from infra.views.schema import Moment
 
@@ -50,9 +49,9 @@ def run(ctx: Context) -> list[Row]:
     imported = datetime.now(timezone.utc).isoformat()
     _rename_villages(Client(ctx.base_url(), key), warm.get(path, as_of=AS_OF)["units"])
     clients = [Client(ctx.base_url(), key) for _ in range(CLIENTS)]
-    health, _ = _server_times(clients, "/healthz", {}, per_client)
-    tree, failures = _server_times(clients, path, {"as_of": AS_OF}, per_client)
-    past, past_failures = _server_times(clients, path, {"as_of": AS_OF, "known_at": imported},
+    [health], _ = server_times(clients, [("/healthz", {})], per_client)
+    [tree], failures = server_times(clients, [(path, {"as_of": AS_OF})], per_client)
+    [past], past_failures = server_times(clients, [(path, {"as_of": AS_OF, "known_at": imported})],
                                         per_client)
     for client in clients:
         client.close()
@@ -87,24 +86,6 @@ def _rename_villages(client: Client, towns: list[dict[str, Any]]) -> None:
 
 def _count(nodes: list[dict[str, Any]]) -> int:
     return sum(1 + _count(n["children"]) for n in nodes)
-
-
-def _server_times(clients: list[Client], path: str, params: dict[str, str],
-                  per_client: int) -> tuple[list[float], list[str]]:
-    """Server times (ms) of the requests answered 200, and what went wrong with the others."""
-
-    def ask(client: Client) -> tuple[list[float], list[str]]:
-        times, failures = [], []
-        for _ in range(per_client):
-            try:
-                times.append(server_ms(client.call("GET", path, params=params)))
-            except AssertionError as error:
-                failures.append(str(error))
-        return times, failures
-
-    results, _ = in_threads(len(clients), lambda i: ask(clients[i]))
-    return ([ms for times, _ in results for ms in times],
-            [failure for _, failures in results for failure in failures])
 
 
 def _sql_times(ctx: Context, count: int) -> list[float]:
