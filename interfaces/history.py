@@ -109,7 +109,9 @@ class HistoryBuilder:
         gone = self._begun_or_ceased(tenants, moment, "ceased", None)
         if not gone:
             return
-        begun = self._begun_or_ceased(tenants, moment, "active", set(gone))
+        provinces = {province for province, _level, _stem in gone}
+        begun = self._begun_or_ceased({t for t in tenants if t[:2] in provinces}, moment,
+                                      "active", set(gone))
         crossings: dict[str, list[tuple[UUID, Crossing]]] = {}
         for key, departures in gone.items():
             arrivals = begun.get(key, [])
