@@ -637,6 +637,11 @@ class CountyLedger(Application[UUID]):
             raise NotFound(what, ident)
         return aggregate
 
+    def load(self, cls: type[Aggregate], aggregate_id: UUID, version: int | None = None) -> Any:
+        """An aggregate of class ``cls`` as stored, at ``version`` (None: the latest),
+        through the repository for its class: the catch-up's fold loads this way."""
+        return self._repository_of(cls).get(aggregate_id, version=version)
+
     def _repository_of(self, cls: type[Aggregate]) -> Repository[UUID]:
         if cls is Person:
             return self.uncached

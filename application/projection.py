@@ -21,7 +21,7 @@ Why the catch-up is not the library's ``ProjectionRunner``: decision 17.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -37,6 +37,9 @@ from domain.bodies import Body
 from domain.changes import Change
 from domain.people import Person
 from domain.units import Unit
+
+if TYPE_CHECKING:  # the ledger saves through this module's pending_batch
+    from application.ledger import CountyLedger
 
 BATCH = 500
 
@@ -64,8 +67,8 @@ class ViewTarget(Protocol):
 
 
 class Aggregates(Protocol):
-    def after(self, event: Any) -> Any:
-        """The event's aggregate as it stands after the event."""
+    def after(self, event: Any, cls: type[Aggregate]) -> Any:
+        """The event's aggregate (of class ``cls``) as it stands after the event."""
 
 
 class ViewProjection:
@@ -81,40 +84,40 @@ class ViewProjection:
 
     @process.register
     def _unit(self, event: Unit.Event, position: int) -> None:
-        self.target.unit(self.aggregates.after(event), event, position)
+        self.target.unit(self.aggregates.after(event, Unit), event, position)
 
     @process.register
     def _crossed(self, event: Unit.Crossed, position: int) -> None:
-        unit = self.aggregates.after(event)
+        unit = self.aggregates.after(event, Unit)
         self.target.unit(unit, event, position)
         self.target.crossing(event, unit)
 
     @process.register
     def _body(self, event: Body.Event, position: int) -> None:
         """Established, abolished …: the body's own row."""
-        self.target.body(self.aggregates.after(event), event, (), True)
+        self.target.body(self.aggregates.after(event, Body), event, (), True)
 
     @process.register
     def _post(self, event: Body.PostStarted | Body.PostEnded, position: int) -> None:
-        self.target.body(self.aggregates.after(event), event, (event.post_id,), False)
+        self.target.body(self.aggregates.after(event, Body), event, (event.post_id,), False)
 
     @process.register
     def _body_retracted(self, event: Body.Retracted, position: int) -> None:
         """The body's row, and the posts the retracted change had made."""
-        body = self.aggregates.after(event)
+        body = self.aggregates.after(event, Body)
         self.target.body(body, event, body.withdrawn.get(event.retracted_change_id, []), True)
 
     @process.register
     def _arrangement(self, event: Arrangement.Event, position: int) -> None:
-        self.target.arrangement(self.aggregates.after(event), event)
+        self.target.arrangement(self.aggregates.after(event, Arrangement), event)
 
     @process.register
     def _catalogue(self, event: AssessmentCatalogue.Event, position: int) -> None:
-        self.target.catalogue(self.aggregates.after(event), event)
+        self.target.catalogue(self.aggregates.after(event, AssessmentCatalogue), event)
 
     @process.register
     def _person(self, event: Person.Registered | Person.Erased, position: int) -> None:
-        self.target.person(self.aggregates.after(event), event)
+        self.target.person(self.aggregates.after(event, Person), event)
 
     @process.register
     def _change(self, event: Change.Recorded, position: int) -> None:
@@ -131,7 +134,7 @@ class Saved:
     def __init__(self, aggregates: Iterable[Aggregate]):
         self.by_id = {a.id: a for a in aggregates}
 
-    def after(self, event: Any) -> Any:
+    def after(self, event: Any, cls: type[Aggregate]) -> Any:
         return self.by_id[event.originator_id]
 
     def unit(self, unit_id: UUID) -> Unit:
@@ -140,22 +143,26 @@ class Saved:
         return unit
 
 
+# An aggregate of a class as stored, at a version (None: the latest).
+Load = Callable[[type[Aggregate], UUID, int | None], Any]
+
+
 class Fold:
     """Stored events folded into aggregates, in recorded order: each event's
     aggregate from the one before it (kept from an earlier event, or, with
     ``load``, loaded at that version: a catch-up starts in the middle of the log)."""
 
-    def __init__(self, load: Callable[..., Any] | None = None):
+    def __init__(self, load: Load | None = None):
         self.aggregates: dict[UUID, Any] = {}
-        self.load = load  # the repository's get(id, version=None)
+        self.load = load
 
-    def after(self, event: Any) -> Any:
+    def after(self, event: Any, cls: type[Aggregate]) -> Any:
         before = self.aggregates.get(event.originator_id)
         if self.load is not None:
             if event.originator_version == Aggregate.INITIAL_VERSION:
                 before = None
             elif before is None or before.version != event.originator_version - 1:
-                before = self.load(event.originator_id, version=event.originator_version - 1)
+                before = self.load(cls, event.originator_id, event.originator_version - 1)
         aggregate = event.mutate(before)
         self.aggregates[event.originator_id] = aggregate
         return aggregate
@@ -165,7 +172,7 @@ class Fold:
         events come after the change's in the log)."""
         unit = self.aggregates.get(unit_id)
         if unit is None and self.load is not None:
-            unit = self.load(unit_id)
+            unit = self.load(Unit, unit_id, None)
         assert isinstance(unit, Unit)
         return unit
 
@@ -231,7 +238,7 @@ class StructureViews(Protocol):
         """
 
 
-def catch_up(ledger: Application[UUID], views: StructureViews, until: int | None = None) -> int:
+def catch_up(ledger: CountyLedger, views: StructureViews, until: int | None = None) -> int:
     """Bring the views up to the ledger's last event (or at least ``until``).
 
     Safe to run from many processes at once: a batch is written only if the
@@ -240,7 +247,7 @@ def catch_up(ledger: Application[UUID], views: StructureViews, until: int | None
     """
     tracked = views.tracked_position()
     while until is None or tracked < until:
-        fold = Fold(ledger.repository.get)
+        fold = Fold(ledger.load)
         for notifications in read_log(ledger, tracked, BATCH):
             batch = stored_batch(ledger, fold, notifications)
             if not views.apply(batch, after=tracked):
