@@ -124,9 +124,6 @@ class Lookups(Protocol):
     def children_after(self, unit_id: UUID, day: date) -> list[UUID]:
         """Units under ``unit_id`` on or after ``day`` (H4 on dissolution)."""
 
-    def bodies_of(self, unit_id: UUID) -> list[UUID]:
-        """Every body ever established in the unit."""
-
     def body_of_post(self, post_id: UUID) -> UUID | None: ...
 
     def arrangements_of(self, zone_id: UUID) -> list[UUID]:
@@ -345,7 +342,7 @@ class CountyLedger(Application[UUID]):
         """The bodies of units that cease: their posts end and they are abolished."""
         wound_up = []
         for unit in ceasing:
-            for body in self._bodies(self.lookups.bodies_of(unit.id)):
+            for body in self._bodies(list(unit.hosted_bodies)):
                 if not body.is_void and (body.abolished_on is None
                                          or body.abolished_on > stamp.effective_date):
                     body.wind_up(stamp)
@@ -484,7 +481,7 @@ class CountyLedger(Application[UUID]):
             raise Conflict(None, f"person {person.id} is erased and cannot be appointed")
         require_social_work_leadership(
             body, appointment, stamp.effective_date,
-            party_bodies=lambda: [b for b in self._bodies(self.lookups.bodies_of(body.unit_id))
+            party_bodies=lambda: [b for b in self._bodies(list(self.unit(body.unit_id).hosted_bodies))
                                   if b.type in LEADING_PARTY_BODIES],
         )
         post_id = uuid4()

@@ -50,14 +50,12 @@ class OwnEvents:
         self.ledger = ledger
         self.position = 0  # the last notification read
         self.placed_under: defaultdict[UUID, set[UUID]] = defaultdict(set)
-        self.bodies: defaultdict[UUID, set[UUID]] = defaultdict(set)
         self.body_of: dict[UUID, UUID] = {}  # post → body
         self.arrangements: defaultdict[UUID, set[UUID]] = defaultdict(set)
         self.keys: dict[UUID, bytes] = {}
         self.handlers: dict[str, Callable[[Any], None]] = {
             get_topic(Unit.Established): self._established,
             get_topic(Unit.Moved): self._moved,
-            get_topic(Body.Established): self._body_established,
             get_topic(Body.PostStarted): self._post_started,
             get_topic(Arrangement.Made): self._arrangement_made,
             get_topic(Person.Erased): self._erased,
@@ -74,11 +72,6 @@ class OwnEvents:
              if any(s.facts.parent_id == unit_id and s.facts.status == ACTIVE
                     and s.valid_to > day for s in self.ledger.unit(child).segments())),
             key=str)
-
-    def bodies_of(self, unit_id: UUID) -> list[UUID]:
-        self._catch_up()
-        return sorted((b for b in self.bodies[unit_id] if not self.ledger.body(b).is_void),
-                      key=str)
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
         """None also for a post whose appointment was retracted."""
@@ -116,9 +109,6 @@ class OwnEvents:
 
     def _moved(self, event: Unit.Moved) -> None:
         self.placed_under[event.parent_id].add(event.originator_id)
-
-    def _body_established(self, event: Body.Established) -> None:
-        self.bodies[event.unit_id].add(event.originator_id)
 
     def _post_started(self, event: Body.PostStarted) -> None:
         self.body_of[event.post_id] = event.originator_id

@@ -202,7 +202,7 @@ class ReleaseRecording:
     def _wind_up(self, ceasing: Sequence[Unit], stamp: Stamp) -> list[Body]:
         bodies = []
         for unit in ceasing:
-            for body_id in self.ledger.lookups.bodies_of(unit.id):
+            for body_id in unit.hosted_bodies:
                 body = self.bodies.get(body_id) or self.ledger.body(body_id)
                 self.bodies[body_id] = body
                 if not body.is_void and (body.abolished_on is None

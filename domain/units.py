@@ -173,6 +173,9 @@ class Unit(Retractable):
         self.memberships: list[Membership] = []
         # Changes that only established a body here: nothing of the unit builds on them.
         self.body_changes: set[UUID] = set()
+        # The bodies (机构) established here, each with the change that did: what a
+        # cessation winds up, found without asking the read views.
+        self.hosted_bodies: dict[UUID, UUID] = {}
 
     # -- Reading the timeline ----------------------------------------------
 
@@ -550,6 +553,7 @@ class Unit(Retractable):
         body_type: str
 
         def apply(self, unit: Unit) -> None:
+            unit.hosted_bodies[self.body_id] = self.change_id
             if self.change_id != unit.established_by:
                 unit.body_changes.add(self.change_id)
 
@@ -654,6 +658,7 @@ class Unit(Retractable):
                             for m in self.memberships if m.joined_by != change_id]
         if self.ceased_by == change_id:
             self.ceased_on = self.ceased_by = self.cease_reason = None
+        self.hosted_bodies = {body: by for body, by in self.hosted_bodies.items() if by != change_id}
 
     def _building_on(self, change_id: UUID, later: list[UUID]) -> list[UUID]:
         """Those effective on or after it; none if it only established a body here."""

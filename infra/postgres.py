@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -198,6 +198,16 @@ class PostgresDialect(Dialect):
     def identifier(self, name: str) -> Any:
         return Identifier(name)
 
+    @contextmanager
+    def asking(self, datastore: Any) -> Iterator[PipelinedReads]:
+        with datastore.get_connection() as conn, conn.pipeline():
+            reads = PipelinedReads(conn)
+            try:
+                yield reads
+            finally:
+                for curs in reads.cursors:
+                    curs.close()
+
     def column_names(self, curs: Any, table: str) -> set[str]:
         curs.execute("SELECT column_name FROM information_schema.columns "
                      "WHERE table_schema = current_schema() AND table_name = %s", (table,))
@@ -218,6 +228,21 @@ class PostgresDialect(Dialect):
             yield curs
 
 
+class PipelinedReads:
+    """``Reads`` on one connection in pipeline mode: each query is sent at once on
+    a cursor of its own, and the first rows waited for bring every answer."""
+
+    def __init__(self, conn: psycopg.Connection[Any]):
+        self.conn = conn
+        self.cursors: list[psycopg.Cursor[Any]] = []
+
+    def ask(self, statement: Any, params: Sequence[Any]) -> Callable[[], list[Any]]:
+        curs = self.conn.cursor(row_factory=tuple_row)
+        self.cursors.append(curs)
+        curs.execute(statement, params, prepare=True)
+        return curs.fetchall
+
+
 class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     dialect = PostgresDialect()
 
@@ -229,11 +254,10 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events", "tracking")})
         self.sql_create_statements.extend(self.view_ddl())
 
-    def _positions_sql(self) -> Any:
+    def _head_sql(self) -> Any:
         return self.sql(
-            "SELECT (SELECT MAX(notification_id) FROM {events} WHERE notification_id < %s), "
-            "(SELECT notification_id FROM {tracking} WHERE application_name = %s), "
-            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"
+            "SELECT (SELECT MAX(notification_id) FROM {events}), "
+            "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
         )
 
     def insert_events_sql(self) -> Any:

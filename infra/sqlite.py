@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any
@@ -18,6 +18,7 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
+from infra.chain import GENESIS
 from infra.views.schema import INDEXES, TABLES
 from infra.views.tables import Dialect
 from infra.views.writer import ViewWriter
@@ -51,8 +52,9 @@ class CountyEventRecorder(SQLiteApplicationRecorder):
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         positions = super()._insert_events(c, stored_events, **kwargs)
-        if self.views is not None:
-            self.views.record_with_events(c, stored_events, positions or [], kwargs.get("views"))
+        if self.views is not None and positions:
+            self.views.record_with_events(c, stored_events, positions, kwargs.get("views"),
+                                          self.views.known_before(c, positions[0]))
         return positions
 
 
@@ -91,6 +93,24 @@ class SQLiteDialect(Dialect):
         with datastore.transaction(commit=False) as curs:
             yield curs
 
+    @contextmanager
+    def asking(self, datastore: Any) -> Iterator[ReadsInTurn]:
+        with datastore.transaction(commit=False) as curs:
+            yield ReadsInTurn(curs)
+
+
+class ReadsInTurn:
+    """``Reads`` in one read transaction of the file: each query answered as it is
+    asked (there is no round trip to save)."""
+
+    def __init__(self, curs: Any):
+        self.curs = curs
+
+    def ask(self, statement: Any, params: Sequence[Any]) -> Callable[[], list[Any]]:
+        self.curs.execute(statement, params)
+        rows = self.curs.fetchall()
+        return lambda: rows
+
 
 class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
     dialect = SQLiteDialect()
@@ -102,12 +122,21 @@ class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
         self._init_views({n: n for n in (*TABLES, *INDEXES)})
         self.create_table_statements.extend(self.view_ddl())
 
-    def _positions_sql(self) -> Any:
-        return (
+    def known_before(self, curs: Any, position: int) -> tuple[int, int, bytes]:
+        """What ``record_with_events`` needs to know of the events before ``position``
+        (this transaction holds the file's write lock): the last one's position, the
+        tracked one and the chain's last link."""
+        curs.execute(
             "SELECT (SELECT MAX(rowid) FROM stored_events WHERE rowid < ?), "
             "(SELECT notification_id FROM tracking WHERE application_name = ?), "
-            "(SELECT link FROM chain ORDER BY position DESC LIMIT 1)"
-        )
+            "(SELECT link FROM chain ORDER BY position DESC LIMIT 1)",
+            (position, self.application_name))
+        before, tracked, link = curs.fetchone()
+        return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
+
+    def _head_sql(self) -> Any:
+        return ("SELECT (SELECT MAX(rowid) FROM stored_events), "
+                "(SELECT notification_id FROM tracking WHERE application_name = ?)")
 
     @contextmanager
     def writing(self) -> Iterator[Any]:

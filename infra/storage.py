@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
@@ -50,7 +50,10 @@ from infra.views.norms import NormsQueries
 from infra.views.schema import Moment
 from infra.views.staffing import StaffingQueries
 from infra.views.structure import StructureQueries
+from infra.views.tables import Reads
 from infra.wakeups import Wakeups
+
+T = TypeVar("T")
 
 COUNTY_CODE = re.compile(r"^[0-9]{6}$")
 CHAIN_PAGE = 5_000
@@ -170,10 +173,6 @@ class County:
         self.refresh()
         return self.structure.children_after(unit_id, day)
 
-    def bodies_of(self, unit_id: UUID) -> list[UUID]:
-        self.refresh()
-        return self.staffing.bodies_of(unit_id)
-
     def body_of_post(self, post_id: UUID) -> UUID | None:
         self.refresh()
         return self.staffing.body_of_post(post_id)
@@ -241,6 +240,21 @@ class County:
         they then hold: what they show is a function of the events up to it."""
         head, tracked = self.views.positions()
         return tracked if head <= tracked else self.catch_up()
+
+    def read_current(self, read: Callable[[Reads], T]) -> tuple[int, T]:
+        """``read``'s answer from views that hold every committed event, and the
+        position they hold: the check that they do is asked with ``read``'s own
+        queries (one round trip on PostgreSQL); when they did not, they are caught
+        up and ``read`` asks again."""
+        with self.views.asking() as reads:
+            positions = self.views.ask_positions(reads)
+            answer = read(reads)
+            head, tracked = positions()
+        if head <= tracked:
+            return tracked, answer
+        position = self.catch_up()
+        with self.views.asking() as reads:
+            return position, read(reads)
 
 
 class Storage(ABC):

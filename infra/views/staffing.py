@@ -4,14 +4,14 @@ body's posts, a town's roster, a person's posts."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
 from application.rows import BodyRow, ExistingBody, HeldPost, PersonRow, PostRow, StaffedBody
 from domain.timeline import END
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
-from infra.views.tables import ViewTables
+from infra.views.tables import Reads, ViewTables
 
 # The columns of a body's row, in the order of ``BodyRow``'s fields.
 BODY = "body_id, unit_id, type, name, attributes, established_on, abolished_on"
@@ -25,20 +25,28 @@ class StaffingQueries:
 
     def bodies_on(self, unit_ids: Sequence[UUID], moment: Moment) -> dict[UUID, list[BodyRow]]:
         """The bodies of these units existing on the date, by unit (one query)."""
-        found: dict[UUID, list[BodyRow]] = {u: [] for u in unit_ids}
         if not unit_ids:
-            return found
+            return {}
+        with self.tables.asking() as reads:
+            return self.ask_bodies_on(reads, unit_ids, moment)()
+
+    def ask_bodies_on(self, reads: Reads, unit_ids: Sequence[UUID],
+                      moment: Moment) -> Callable[[], dict[UUID, list[BodyRow]]]:
+        """``bodies_on``, asked with the other queries of a read."""
         restrict, ids = among("unit_id", list(unit_ids))
-        with self.tables.reading(tuples=True) as curs:
-            curs.execute(self.tables.sql(
-                f"SELECT {BODY} FROM {{bodies}} WHERE {CURRENT}{restrict} ORDER BY type, name"),
-                (*moment.params(), *ids))
-            rows = curs.fetchall()
-        for row in rows:
-            bodies = found.get(self.tables.dialect.uuid(row[1]))
-            if bodies is not None:
-                bodies.append(BodyRow(*self._body_columns(row)))
-        return found
+        rows = reads.ask(self.tables.sql(
+            f"SELECT {BODY} FROM {{bodies}} WHERE {CURRENT}{restrict} ORDER BY type, name"),
+            (*moment.params(), *ids))
+
+        def answer() -> dict[UUID, list[BodyRow]]:
+            found: dict[UUID, list[BodyRow]] = {u: [] for u in unit_ids}
+            for row in rows():
+                bodies = found.get(self.tables.dialect.uuid(row[1]))
+                if bodies is not None:
+                    bodies.append(BodyRow(*self._body_columns(row)))
+            return found
+
+        return answer
 
     def _body_columns(self, r: Sequence[Any]) -> tuple[Any, ...]:
         """A body's fields from the columns ``BODY`` names."""
@@ -110,13 +118,6 @@ class StaffingQueries:
                               bool(r[5]), d.date(r[6]), d.date(r[7]))
                      for r in curs.fetchall()}
         return bodies, posts
-
-    def bodies_of(self, unit_id: UUID) -> list[UUID]:
-        rows = self.tables.query(
-            "SELECT DISTINCT body_id FROM {bodies} WHERE unit_id = %s AND recorded_to = %s",
-            (unit_id, STILL_BELIEVED),
-        )
-        return sorted((self.tables.dialect.uuid(r["body_id"]) for r in rows), key=str)
 
     def body_of_post(self, post_id: UUID) -> UUID | None:
         rows = self.tables.query("SELECT body_id FROM {posts} WHERE post_id = %s AND recorded_to = %s "

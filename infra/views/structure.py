@@ -20,7 +20,7 @@ from application.rows import (
 from domain.kinds import UnitKind
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
 from infra.views.staffing import StaffingQueries
-from infra.views.tables import ViewTables
+from infra.views.tables import Reads, ViewTables
 
 # The columns of a unit's facts, in the order of ``UnitRow``'s fields.
 FACTS = ", ".join(UNIT_COLUMNS)
@@ -74,23 +74,27 @@ class StructureQueries:
         return [UnitOnDate(*row.columns(), bodies=bodies[row.unit_id],
                            members=members.get(row.unit_id)) for row in rows]
 
-    def unit_on(self, unit_id: UUID, moment: Moment) -> UnitOnDate | None:
-        with self.tables.reading(tuples=True) as curs:
-            curs.execute(
-                self.tables.sql(
-                    f"SELECT {FACTS}, (SELECT MAX(version) FROM {{history}} "
-                    "WHERE unit_id = %s AND recorded_at <= %s) AS version "
-                    f"FROM {{units}} WHERE unit_id = %s AND {CURRENT}"
-                ),
-                (unit_id, moment.known_at, unit_id, *moment.params()),
-            )
-            found = curs.fetchall()
-            if not found:
-                return None
-            row = self._unit_row(found[0])
-            members = self._members(curs, [row], moment)
-        return UnitOnDate(*row.columns(), bodies=self.staffing.bodies_on([unit_id], moment)[unit_id],
-                          members=members.get(unit_id), version=found[0][len(UNIT_COLUMNS)])
+    def unit_on(self, reads: Reads, unit_id: UUID, moment: Moment) -> UnitOnDate | None:
+        """One unit with its bodies, and its villages if it is a federation: three
+        queries asked at once (``Reads``), the villages' before the unit's kind is known."""
+        found = reads.ask(
+            self.tables.sql(
+                f"SELECT {FACTS}, (SELECT MAX(version) FROM {{history}} "
+                "WHERE unit_id = %s AND recorded_at <= %s) AS version "
+                f"FROM {{units}} WHERE unit_id = %s AND {CURRENT}"
+            ),
+            (unit_id, moment.known_at, unit_id, *moment.params()),
+        )
+        villages = reads.ask(self._members_sql(" AND federation_id = %s"),
+                             (*moment.params(), unit_id))
+        bodies = self.staffing.ask_bodies_on(reads, [unit_id], moment)
+        rows = found()
+        if not rows:
+            return None
+        row = self._unit_row(rows[0])
+        members = [self._member(r) for r in villages()] if row.kind == UnitKind.FEDERATION.value else None
+        return UnitOnDate(*row.columns(), bodies=bodies()[unit_id], members=members,
+                          version=rows[0][len(UNIT_COLUMNS)])
 
     def exists_on(self, unit_id: UUID, moment: Moment) -> bool:
         """The unit has a row on the date, as known then (whatever its status)."""
@@ -112,19 +116,20 @@ class StructureQueries:
         if not members:
             return members
         restrict, ids = among("federation_id", list(members))
-        curs.execute(
-            self.tables.sql(
-                "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
-                f"WHERE {CURRENT} AND federation_id IS NOT NULL{restrict} ORDER BY unit_id"
-            ),
-            (*moment.params(), *ids),
-        )
-        d = self.tables.dialect
+        curs.execute(self._members_sql(restrict), (*moment.params(), *ids))
         for r in curs.fetchall():
-            of = members.get(d.uuid(r[1]))
+            of = members.get(self.tables.dialect.uuid(r[1]))
             if of is not None:
-                of.append(Member(d.uuid(r[0]), r[2], r[3], r[4]))
+                of.append(self._member(r))
         return members
+
+    def _members_sql(self, restrict: str) -> Any:
+        return self.tables.sql(
+            "SELECT unit_id, federation_id, households, residents, floating FROM {units} "
+            f"WHERE {CURRENT} AND federation_id IS NOT NULL{restrict} ORDER BY unit_id")
+
+    def _member(self, r: Sequence[Any]) -> Member:
+        return Member(self.tables.dialect.uuid(r[0]), r[2], r[3], r[4])
 
     def tree_rows(self, moment: Moment) -> list[TreeRow]:
         """Every unit active on the date, lean and fast: ids come back as text, ready

@@ -7,13 +7,23 @@ and take ``%s`` placeholders; each dialect turns them into its own statements.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, overload
+from typing import Any, Protocol, overload
 from uuid import UUID
 
 from infra.views.schema import ADDED_COLUMNS, COLUMNS, COLUMNS_BY_TABLE, INDEX_DDL, KEYS
+
+Rows = Callable[[], list[Any]]
+
+
+class Reads(Protocol):
+    """Queries asked together and answered together: on PostgreSQL in one round
+    trip (a pipeline), so a read that needs several costs the latency of one."""
+
+    def ask(self, statement: Any, params: Sequence[Any]) -> Rows:
+        """Send a query; the returned function waits for its rows (as tuples)."""
 
 
 class Dialect:
@@ -38,6 +48,13 @@ class Dialect:
     def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
         """A cursor for reads, outside any transaction where the store allows;
         rows as dicts, or as plain tuples where speed counts."""
+        raise NotImplementedError
+        yield
+
+    @contextmanager
+    def asking(self, datastore: Any) -> Iterator[Reads]:
+        """Queries on one connection, outside any transaction where the store allows,
+        answered together where the store can (``Reads``)."""
         raise NotImplementedError
         yield
 
@@ -127,6 +144,11 @@ class ViewTables:
         """A transaction that holds the county's projection lock."""
         raise NotImplementedError
         yield
+
+    @contextmanager
+    def asking(self) -> Iterator[Reads]:
+        with self.dialect.asking(self.datastore) as reads:
+            yield reads
 
     def rows(self, curs: Any, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         curs.execute(self.sql(template), tuple(params))

@@ -6,7 +6,7 @@ the catch-up's (``apply``) — and the links of the hash chain over the events.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -15,10 +15,10 @@ from eventsourcing.persistence import Tracking
 
 from application.rows import UnitRow
 from application.view_batch import BodyRewrite, RecordRewrite, ViewBatch
-from infra.chain import GENESIS, StoredRecord, chain_links
+from infra.chain import StoredRecord, chain_links
 from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
-from infra.views.tables import ViewTables
+from infra.views.tables import Reads, ViewTables
 
 
 class ViewWriter(ViewTables):
@@ -32,9 +32,18 @@ class ViewWriter(ViewTables):
     def positions(self) -> tuple[int, int]:
         """The last stored position and the tracked one: one query, the cheap check
         before a read."""
-        with self.reading(tuples=True) as curs:
-            head, tracked, _ = self._positions(curs, 2**62)
-        return head, tracked
+        with self.asking() as reads:
+            return self.ask_positions(reads)()
+
+    def ask_positions(self, reads: Reads) -> Callable[[], tuple[int, int]]:
+        """``positions``, asked with the queries of a read (``Reads``)."""
+        rows = reads.ask(self._head_sql(), (self.application_name,))
+
+        def answer() -> tuple[int, int]:
+            head, tracked = rows()[0]
+            return head or 0, tracked or 0
+
+        return answer
 
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self.writing() as curs:
@@ -45,20 +54,13 @@ class ViewWriter(ViewTables):
             self._track(curs, batch)
         return True
 
-    def _positions_sql(self) -> Any:
-        """The last position stored before a given one, the tracked position, and
-        the last link of the chain: one query, one round trip."""
+    def _head_sql(self) -> Any:
+        """The last position stored and the tracked one."""
         raise NotImplementedError
-
-    def _positions(self, curs: Any, position: int) -> tuple[int, int, bytes]:
-        curs.execute(self._positions_sql(), (position, self.application_name))
-        row = curs.fetchone()
-        before, tracked, link = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-        return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
 
     def record_with_events(
         self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None,
-        known: tuple[int, int, bytes] | None = None,
+        known: tuple[int, int, bytes],
     ) -> None:
         """What the county's recorder adds to the transaction that stored events
         (under the events' table lock): their links in the chain, and the rows of
@@ -69,12 +71,13 @@ class ViewWriter(ViewTables):
         out, and a catch-up still running has not yet tracked the position before
         ours, so we would see a lag and leave the rows to it.
 
-        ``known``: those positions, when the store read them with the events' insert.
-        On PostgreSQL all of it is sent in the library's pipeline of the insert, and
-        goes with its COMMIT: one round trip."""
+        ``known``: the last position stored before them, the tracked one and the
+        chain's last link, read under the lock. On PostgreSQL the insert answers them,
+        and all of this is sent in the library's pipeline of the insert and goes with
+        its COMMIT: one round trip."""
         if not positions:
             return
-        before, tracked, last_link = known or self._positions(curs, positions[0])
+        before, tracked, last_link = known
         records = [StoredRecord(p, e.originator_id, e.originator_version, e.topic, e.state)
                    for p, e in zip(positions, stored, strict=True)]
         self.insert(curs, "chain", chain_links(last_link, records))

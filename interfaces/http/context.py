@@ -9,13 +9,14 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from flask import current_app, g
 
 from infra.storage import County, Storage, require_county_code
 from infra.views.schema import Moment
+from infra.views.tables import Reads
 from interfaces.http.auth import require_city, require_county
 from interfaces.http.problems import Problem
 
@@ -23,6 +24,8 @@ from interfaces.http.problems import Problem
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 CITY_CODE = re.compile(r"^[0-9]{4}$")
+
+T = TypeVar("T")
 
 
 def storage() -> Storage:
@@ -40,6 +43,15 @@ def fresh(code: str, capability: str = "read") -> County:
     place = county(code)
     g.views_position = place.refresh()
     return place
+
+
+def fresh_read(code: str, read: Callable[[County, Reads], T], capability: str = "read") -> T:
+    """``read`` of the county, from views caught up with every committed event, with
+    the check that they are asked with its queries (``County.read_current``)."""
+    require_county(code, capability)
+    place = county(code)
+    g.views_position, answer = place.read_current(lambda reads: read(place, reads))
+    return answer
 
 
 def views_position() -> int:

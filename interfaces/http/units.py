@@ -23,6 +23,7 @@ from interfaces.http.context import (
     decode_cursor,
     encode_cursor,
     fresh,
+    fresh_read,
     is_uuid_text,
     moment,
     views_position,
@@ -119,7 +120,8 @@ class UnitView(MethodView):
     @blp.response(200, schemas.UnitOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> dict[str, Any]:
         """A unit as it stood on ``as_of``, as known at ``known_at``."""
-        row = fresh(code).structure.unit_on(unit_id, moment(args))
+        when = moment(args)
+        row = fresh_read(code, lambda place, reads: place.structure.unit_on(reads, unit_id, when))
         if row is None:
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
         return unit_json(row)

@@ -71,7 +71,6 @@ def answers(lookups: StoredCounty | OwnEvents, units: list[UUID],
     days = [day("2009-12-31") + timedelta(days=365 * n) for n in range(8)]
     return [
         *([sorted(lookups.children_after(u, d), key=str) for d in days] for u in units),
-        *(lookups.bodies_of(u) for u in units),
         *(lookups.arrangements_of(u) for u in units),
         *(lookups.body_of_post(p) for p in posts),
     ]
@@ -95,7 +94,8 @@ def test_an_in_memory_ledger_answers_as_it_goes() -> None:
     village = county.unit(UnitKind.VILLAGE, town)
     assert county.ledger.lookups.children_after(town, day("2010-01-01")) == [village]
     body = county.body(BodyType.PARTY_ORGANISATION, village)
-    assert county.ledger.lookups.bodies_of(village) == [body]
+    post = county.appoint(body, Role.SECRETARY, "2011-01-01", county.person())
+    assert county.ledger.lookups.body_of_post(post) == body
 
 
 def test_an_erased_person_s_name_no_longer_opens_in_memory() -> None:

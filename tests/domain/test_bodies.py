@@ -109,6 +109,15 @@ def test_a_social_work_committee_is_found_on_central_towns_subdistricts_and_zone
 # -- A body lives within its unit's life (H4) -------------------------------------
 
 
+def test_a_unit_knows_the_bodies_established_in_it_until_their_change_is_retracted() -> None:
+    host = town()
+    committee = body(BodyType.PARTY_COMMITTEE, host)
+    centre = body(BodyType.SERVICE_CENTRE, host, on="2012-01-01")
+    assert list(host.hosted_bodies) == [committee.id, centre.id]
+    host.retract(host.hosted_bodies[centre.id], stamp("2013-01-01"))
+    assert list(host.hosted_bodies) == [committee.id]
+
+
 def test_a_body_cannot_be_established_before_its_unit() -> None:
     host = town(on="2010-01-01")
     with pytest.raises(Conflict, match="established only on") as refused:
