@@ -450,6 +450,8 @@ BAD_READS: list[tuple[str, dict[str, Any], int | tuple[int, ...], str | None]] =
     ("diff", {"from": "2011-02-30", "to": "2012-01-01"}, 422, "from"),
     ("diff", {"to": "2012-01-01"}, 422, "from"),
     ("diff", {"from": "2012-01-01", "to": "2011-01-01"}, 422, "to"),
+    ("reports/changes", {"from": "2012-01-01", "to": "2011-01-01"}, 422, "to"),
+    ("/v1/cities/3303/reports/changes", {"from": "2012-01-01", "to": "2011-01-01"}, 422, "to"),
     ("diff", {"from": "2011-01-01", "to": "2012-01-01", "known_at": "2011-06-01T00:00:00"}, 422, "known_at"),
 ]
 

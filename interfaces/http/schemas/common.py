@@ -8,7 +8,7 @@ import re
 from datetime import date
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 
 class Pattern(validate.Regexp):
@@ -86,6 +86,18 @@ class Lenient(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class Window(Lenient):
+    """Effective dates after ``from``, up to and including ``to``."""
+
+    from_ = Day(required=True, data_key="from")
+    to = Day(required=True)
+
+    @validates_schema
+    def _in_order(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if data["to"] < data["from_"]:
+            raise ValidationError("must not be before from", "to")
 
 
 class AuthoritySchema(Strict):

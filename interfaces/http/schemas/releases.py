@@ -8,7 +8,14 @@ from marshmallow import Schema, fields, validate
 from application.reconciliation import APPLIED, PROPOSED
 from domain.reconciliation import EXACT, GROUP, ItemType
 from domain.releases import RELEASES
-from interfaces.http.schemas.common import AuthoritySchema, Counts, Day, Lenient, Pattern, Strict
+from interfaces.http.schemas.common import (
+    AuthoritySchema,
+    Counts,
+    Day,
+    Pattern,
+    Strict,
+    Window,
+)
 
 YEARS = validate.OneOf(sorted(RELEASES), error="one of the shipped releases: {choices}")
 CODE = Pattern(r"^[0-9]{12}$")  # a village-level unit's statistical code
@@ -96,9 +103,8 @@ class CheckOut(Schema):
 # -- Change reports -----------------------------------------------------------------
 
 
-class ChangeWindow(Lenient):
-    from_ = Day(data_key="from", required=True)
-    to = Day(required=True)
+class ChangeWindow(Window):
+    """The changes counted: effective after ``from``, up to and including ``to``."""
 
 
 class YearCounts(Schema):

@@ -14,12 +14,12 @@ from interfaces.http.schemas.common import (
     CursorPage,
     Dated,
     Day,
-    Lenient,
     Moment,
     Name,
     Page,
     ReadAt,
     Text,
+    Window,
 )
 
 ALL = "all"  # the status filter that also lists planned and ceased units
@@ -33,9 +33,7 @@ class UnitQuery(Moment, Page):
     q = Text(validate=validate.Length(min=1, max=100), load_default=None)
 
 
-class DiffQuery(Lenient):
-    from_ = Day(required=True, data_key="from")
-    to = Day(required=True)
+class DiffQuery(Window):
     known_at = fields.AwareDateTime(load_default=None)
 
 
