@@ -275,9 +275,7 @@ class Body(Retractable):
 
     def require_open_on(self, day: date, what: str) -> None:
         """Nothing happens in a body before it was established or after it was abolished."""
-        if self.is_void:
-            raise Conflict(None, f"body {self.id} was retracted: it never existed",
-                           [self.established_by])
+        self.require_not_void()
         if day < self.established_on:
             raise Conflict(None, f"cannot {what} {self.name} on {day}: it is established "
                                  f"only on {self.established_on}", [self.established_by])

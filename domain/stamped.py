@@ -95,6 +95,8 @@ class Retractable(StampedAggregate):
     """
 
     noun = "record"
+    # The hard rule a command on it breaks once it is void, if one does.
+    void_rule: str | None = None
 
     def __init__(self, effective_date: date, change_id: UUID):
         self.established_on = effective_date
@@ -123,6 +125,11 @@ class Retractable(StampedAggregate):
     def is_void(self) -> bool:
         """Established by a change since retracted: it never existed."""
         return self.established_by in self.retracted
+
+    def require_not_void(self) -> None:
+        if self.is_void:
+            raise Conflict(self.void_rule, f"{self.noun} {self.id} was retracted: it never existed",
+                           [self.established_by])
 
     # -- Retraction ----------------------------------------------------------
 

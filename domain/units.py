@@ -93,6 +93,7 @@ class Unit(Retractable):
     """A town, sub-district, zone, village, community or federation."""
 
     noun = "unit"
+    void_rule = "H4"
 
     class Event(Retractable.Event):
         """A fact of the unit."""
@@ -349,12 +350,6 @@ class Unit(Retractable):
     def _record(self, event_class: type[StampedAggregate.Event], stamp: Stamp, **facts: Any) -> None:
         self.require_not_void()
         super()._record(event_class, stamp, **facts)
-
-    def require_not_void(self) -> None:
-        if self.is_void:
-            raise Conflict(
-                "H4", f"unit {self.id} was retracted: it never existed", [self.established_by]
-            )
 
     def rename(self, name: str, stamp: Stamp) -> None:
         self.require_open_on(stamp.effective_date, "rename")
