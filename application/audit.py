@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from application.ledger import CountyLedger
-from application.replay import collector_paused, replay
+from application.replay import replay
 from application.rows import (
     ArrangementInForce,
     CatalogueInForce,
@@ -102,10 +102,10 @@ def audit_replay(
 ) -> ReplayReport:
     """Compare the views' units (their ``FIELDS`` by id), lineage, bodies and posts
     on ``as_of`` (as known at ``known_at``) with the state rebuilt from the events
-    recorded up to ``known_at``."""
-    with collector_paused():
-        replayed = replay(ledger, known_at, on_page)
-        expected = {uid: replayed_row(u, as_of) for uid, u in replayed.existing_units().items()}
+    recorded up to ``known_at``. A caller auditing a whole county reads the views
+    and calls this with the collector paused (``replay.collector_paused``)."""
+    replayed = replay(ledger, known_at, on_page)
+    expected = {uid: replayed_row(u, as_of) for uid, u in replayed.existing_units().items()}
     differences: list[dict[str, Any]] = []
     # Whole rows first, in one comparison of the two; fields only where rows differ.
     differing = [] if expected == view_units else [

@@ -128,7 +128,10 @@ def read_ahead(pages: Iterator[T]) -> Iterator[T]:
 def collector_paused() -> Iterator[None]:
     """While a county's every aggregate is built and read at once: objects that
     live until the replay ends, which the cyclic garbage collector would scan
-    again and again (half the fold's time) and find nothing to free."""
+    again and again (half the fold's time) and find nothing to free. What is made
+    in the pause should be freed in it too: the first collection after it scans
+    every object made in the pause that is still alive (0.5 s for a county of
+    200,000 units)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

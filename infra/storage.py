@@ -29,6 +29,7 @@ from application.audit import ReplayReport, audit_replay
 from application.ledger import CountyLedger
 from application.projection import catch_up, read_log
 from application.reconciliation import Reconciliation, held_unit
+from application.replay import collector_paused
 from application.reports import CountyOnDate
 from application.rows import ArrangementInForce, CatalogueInForce
 from domain.reconciliation import Held
@@ -208,11 +209,14 @@ class County:
     ) -> ReplayReport:
         """Rebuild the structure from the events alone and compare every view with it."""
         self.catch_up()
-        return audit_replay(
-            self.ledger, moment.as_of, moment.known_at, self.audited.unit_facts(moment),
-            self.changelog.lineage_edges(moment), self.staffing.staffing_on(moment),
-            self.records_on(moment), on_page,
-        )
+        with collector_paused():
+            # The views' rows and the replay's aggregates are freed before the
+            # collector resumes, which would otherwise scan every one of them once.
+            return audit_replay(
+                self.ledger, moment.as_of, moment.known_at, self.audited.unit_facts(moment),
+                self.changelog.lineage_edges(moment), self.staffing.staffing_on(moment),
+                self.records_on(moment), on_page,
+            )
 
     def records_on(self, moment: Moment) -> tuple[set[ArrangementInForce],
                                                   set[CatalogueInForce]]:
