@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
 from application.ledger import CountyLedger
 from application.replay import replay
 from application.rows import (
+    UNIT_COLUMNS,
     ArrangementInForce,
     CatalogueInForce,
     ExistingBody,
@@ -28,10 +29,11 @@ from domain.assessment import AssessmentCatalogue
 from domain.bodies import Body
 from domain.units import Unit
 
-# The facts of a unit that the audit compares, view against replay: a ``UnitRow``'s.
+# The facts of a unit that the audit compares, view against replay: a ``UnitRow``'s,
+# picked from its columns.
 FIELDS = ("kind", "code", "status", "name", "parent_id", "federation_id", "established_on",
           "ceased_on", "households", "residents", "floating")
-audited = attrgetter(*FIELDS)
+audited = itemgetter(*(UNIT_COLUMNS.index(name) for name in FIELDS))
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def replayed_facts(unit: Unit, day: date) -> UnitRow:
 
 def replayed_row(unit: Unit, day: date) -> tuple[Any, ...]:
     """A unit's facts on a date, in ``FIELDS`` order: as the audit compares them."""
-    return audited(replayed_facts(unit, day))
+    row: tuple[Any, ...] = audited(UnitRow.columns_of(unit.id, unit.facts_on(day)))
+    return row
 
 
 def replayed_staffing(bodies: Iterable[Body], day: date) -> tuple[set[ExistingBody],
@@ -105,7 +108,7 @@ def audit_replay(
     recorded up to ``known_at``. A caller auditing a whole county reads the views
     and calls this with the collector paused (``replay.collector_paused``)."""
     replayed = replay(ledger, known_at, on_page)
-    expected = {uid: replayed_row(u, as_of) for uid, u in replayed.existing_units().items()}
+    expected = {u.id: replayed_row(u, as_of) for u in replayed.existing_units()}
     differences: list[dict[str, Any]] = []
     # Whole rows first, in one comparison of the two; fields only where rows differ.
     differing = [] if expected == view_units else [

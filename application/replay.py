@@ -56,9 +56,9 @@ class Replayed:
     retracted: set[UUID] = field(default_factory=set)
     events: int = 0
 
-    def existing_units(self) -> dict[UUID, Unit]:
+    def existing_units(self) -> Iterator[Unit]:
         """A unit whose establishment was retracted never existed."""
-        return {unit_id: unit for unit_id, unit in self.units.items() if not unit.is_void}
+        return (unit for unit in self.units.values() if not unit.is_void)
 
     def lineage_on(self, day: date) -> set[Succession]:
         return {s for s in self.successions

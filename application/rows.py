@@ -41,9 +41,16 @@ class UnitRow:
 
     @classmethod
     def of(cls, unit_id: UUID, facts: Facts) -> UnitRow:
-        """The row a unit's facts make: the one mapping of the domain's facts to the views."""
+        """The row a unit's facts make."""
+        return cls(*cls.columns_of(unit_id, facts))
+
+    @staticmethod
+    def columns_of(unit_id: UUID, facts: Facts) -> tuple[Any, ...]:
+        """The row a unit's facts make, as its columns in order (``UNIT_COLUMNS``): the
+        one mapping of the domain's facts to the views. The writer inserts them and
+        the audit compares them as they are, with no ``UnitRow`` built in between."""
         population = facts.population
-        return cls(
+        return (
             unit_id, facts.kind.value, facts.code, facts.status, facts.name, facts.parent_id,
             facts.federation_id, facts.plan_id,
             population.households if population else None,

@@ -157,7 +157,7 @@ class ViewWriter(ViewTables):
                     (rewrite.recorded_at, rewrite.unit_id, STILL_BELIEVED),
                 )
             rows.extend(
-                (*UnitRow.of(rewrite.unit_id, segment.facts).columns(),
+                (*UnitRow.columns_of(rewrite.unit_id, segment.facts),
                  segment.valid_from, segment.valid_to, rewrite.recorded_at, STILL_BELIEVED)
                 for segment in rewrite.segments)
         self.insert(curs, "units", rows)

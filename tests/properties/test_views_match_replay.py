@@ -181,8 +181,7 @@ def test_views_equal_a_replay_of_the_events(storage: Storage, data: st.DataObjec
         known_at = data.draw(st.sampled_from(recorded_times), label="known_at")
         day = data.draw(DAYS | st.sampled_from([date(2009, 1, 1), date(2020, 1, 1)]), label="as_of")
         rebuilt = replay(ledger, known_at)
-        replayed = {uid: in_view(replayed_facts(u, day))
-                    for uid, u in rebuilt.existing_units().items()}
+        replayed = {u.id: in_view(replayed_facts(u, day)) for u in rebuilt.existing_units()}
         viewed = {row.unit_id: in_view(row) for row in
                   county.structure.units_on(Moment(day, known_at), statuses=None)}
         assert viewed == replayed
