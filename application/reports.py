@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from application.rows import ArrangementInForce, CatalogueInForce
 from domain.arrangements import (
     LEADING_ROLES,
     MODES,
@@ -22,7 +23,7 @@ from domain.arrangements import (
     ZONE_LEADING_BODIES,
     leadership_in_place,
 )
-from domain.assessment import Item, h7_findings
+from domain.assessment import h7_findings
 from domain.bodies import (
     DESIGN_UNIFICATIONS,
     LEADING_PARTY_BODIES,
@@ -74,21 +75,6 @@ class PostFacts:
     source: str | None
 
 
-@dataclass(frozen=True)
-class ArrangementFacts:
-    arrangement_id: UUID
-    zone_id: UUID
-    other_id: UUID
-    mode: str
-
-
-@dataclass(frozen=True)
-class CatalogueFacts:
-    town_id: UUID
-    year: int
-    items: list[Item]
-
-
 @dataclass
 class CountyOnDate:
     """What the read views hold for one county on one date, as known at one time."""
@@ -98,8 +84,8 @@ class CountyOnDate:
     units: list[UnitFacts]
     bodies: list[BodyFacts] = field(default_factory=list)
     posts: list[PostFacts] = field(default_factory=list)
-    arrangements: list[ArrangementFacts] = field(default_factory=list)
-    catalogues: list[CatalogueFacts] = field(default_factory=list)
+    arrangements: list[ArrangementInForce] = field(default_factory=list)
+    catalogues: list[CatalogueInForce] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.unit = {u.unit_id: u for u in self.units}
@@ -323,16 +309,16 @@ def arrangements(county: CountyOnDate) -> list[dict[str, Any]]:
     leadership that mode requires is in place."""
     items = []
     for arrangement in county.arrangements:
-        if arrangement.zone_id not in county.unit or arrangement.other_id not in county.unit:
+        if arrangement.zone_id not in county.unit or arrangement.subdistrict_id not in county.unit:
             continue  # a side ceased (or was retracted): nothing runs together any more
         zone = {p.person_id for p in county.posts_in(arrangement.zone_id, *ZONE_LEADING_BODIES)
                 if Role(p.role) in LEADING_ROLES}
-        other = {p.person_id for p in county.posts_in(arrangement.other_id,
+        other = {p.person_id for p in county.posts_in(arrangement.subdistrict_id,
                                                        *OTHER_LEADING_BODIES)
                  if Role(p.role) in LEADING_ROLES}
         in_place, figures = leadership_in_place(arrangement.mode, zone, other)
         items.append({"arrangement_id": arrangement.arrangement_id,
-                      "zone_id": arrangement.zone_id, "subdistrict_id": arrangement.other_id,
+                      "zone_id": arrangement.zone_id, "subdistrict_id": arrangement.subdistrict_id,
                       "mode": arrangement.mode, "label": MODES[arrangement.mode],
                       "leadership_in_place": in_place, "figures": figures})
     return items

@@ -280,6 +280,9 @@ class LineageEdge(NamedTuple):
     change_id: UUID
 
 
+# -- In force on a date: what the reports read and the audit compares -----------
+
+
 class ArrangementInForce(NamedTuple):
     arrangement_id: UUID
     zone_id: UUID

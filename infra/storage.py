@@ -221,7 +221,8 @@ class County:
     def records_on(self, moment: Moment) -> tuple[set[ArrangementInForce],
                                                   set[CatalogueInForce]]:
         """The arrangements and catalogues the views show on a date, as the audit compares them."""
-        return self.audited.records(moment)
+        arrangements, catalogues = self.norms.records_on(moment)
+        return set(arrangements), set(catalogues)
 
     # -- Releases (``application.reconciliation.HeldState``) --------------------
 

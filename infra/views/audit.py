@@ -1,17 +1,14 @@
-"""What the replay audit reads of the views on a date, as known at a time: each
-unit's audited facts and the arrangements and catalogues in force, as plain
-tuples and rows shaped as ``application.audit`` compares them — a county's every unit in
-one lean query (no listing's ordering, bodies or members)."""
+"""What the replay audit reads of the units view on a date, as known at a time:
+each unit's audited facts as a plain tuple, shaped as ``application.audit``
+compares them — a county's every unit in one lean query (no listing's ordering,
+bodies or members). The rest it compares it reads as the other views' readers do."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
 from application.audit import FIELDS
-from application.rows import ArrangementInForce, CatalogueInForce
-from domain.assessment import Item
 from infra.views.schema import CURRENT, Moment
 from infra.views.tables import ViewTables
 
@@ -35,21 +32,3 @@ class AuditQueries:
         # established_on, ceased_on, households, residents, floating.
         return {d.uuid(r[0]): (r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),
                                d.date(r[7]), d.date(r[8]), r[9], r[10], r[11]) for r in rows}
-
-    def records(self, moment: Moment) -> tuple[set[ArrangementInForce], set[CatalogueInForce]]:
-        """The arrangements in force and the catalogues of the date's year then."""
-        d, params = self.tables.dialect, moment.params()
-        with self.tables.reading(tuples=True) as curs:
-            curs.execute(self.tables.sql(
-                "SELECT arrangement_id, zone_id, other_id, mode FROM {arrangements} "
-                f"WHERE {CURRENT}"), params)
-            arrangements = {ArrangementInForce(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])
-                            for r in curs.fetchall()}
-            curs.execute(self.tables.sql(
-                f"SELECT town_id, year, items FROM {{catalogues}} WHERE {CURRENT} AND year = %s"),
-                (*params, moment.as_of.year))
-            catalogues = {CatalogueInForce(d.uuid(r[0]), r[1],
-                                           tuple(Item.from_dict(i) for i in json.loads(r[2])))
-                          for r in curs.fetchall()}
-        return arrangements, catalogues
-

@@ -4,16 +4,11 @@ five lean queries, and the arrangements and assessment catalogues."""
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import UUID
 
-from application.reports import (
-    ArrangementFacts,
-    BodyFacts,
-    CatalogueFacts,
-    PostFacts,
-    UnitFacts,
-)
-from application.rows import CatalogueRow
+from application.reports import BodyFacts, PostFacts, UnitFacts
+from application.rows import ArrangementInForce, CatalogueInForce, CatalogueRow
 from domain.assessment import Item
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment
 from infra.views.tables import ViewTables
@@ -26,8 +21,8 @@ class NormsQueries:
         self.tables = tables
 
     def report_facts(self, moment: Moment) -> tuple[list[UnitFacts], list[BodyFacts],
-                                                    list[PostFacts], list[ArrangementFacts],
-                                                    list[CatalogueFacts]]:
+                                                    list[PostFacts], list[ArrangementInForce],
+                                                    list[CatalogueInForce]]:
         """Everything the reports need on a date, as known at a time: five lean queries."""
         d, params = self.tables.dialect, moment.params()
         with self.tables.reading(tuples=True) as curs:
@@ -48,18 +43,30 @@ class NormsQueries:
                 "AND %s < p.valid_to"), params)
             posts = [PostFacts(d.uuid(r[0]), d.uuid(r[1]), r[2], bool(r[3]), bool(r[4]),
                                r[5], r[6]) for r in curs.fetchall()]
-            curs.execute(self.tables.sql(
-                "SELECT arrangement_id, zone_id, other_id, mode FROM {arrangements} "
-                f"WHERE {CURRENT}"), params)
-            arrangements = [ArrangementFacts(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])
-                            for r in curs.fetchall()]
-            curs.execute(self.tables.sql(
-                f"SELECT town_id, year, items FROM {{catalogues}} WHERE {CURRENT} AND year = %s"),
-                (*params, moment.as_of.year))
-            catalogues = [CatalogueFacts(d.uuid(r[0]), r[1],
-                                         [Item.from_dict(i) for i in json.loads(r[2])])
-                          for r in curs.fetchall()]
+            arrangements, catalogues = self._records(curs, moment)
         return units, bodies, posts, arrangements, catalogues
+
+    def records_on(self, moment: Moment) -> tuple[list[ArrangementInForce],
+                                                  list[CatalogueInForce]]:
+        """The arrangements in force on a date and the catalogues of its year then."""
+        with self.tables.reading(tuples=True) as curs:
+            return self._records(curs, moment)
+
+    def _records(self, curs: Any, moment: Moment) -> tuple[list[ArrangementInForce],
+                                                           list[CatalogueInForce]]:
+        d, params = self.tables.dialect, moment.params()
+        curs.execute(self.tables.sql(
+            "SELECT arrangement_id, zone_id, other_id, mode FROM {arrangements} "
+            f"WHERE {CURRENT}"), params)
+        arrangements = [ArrangementInForce(d.uuid(r[0]), d.uuid(r[1]), d.uuid(r[2]), r[3])
+                        for r in curs.fetchall()]
+        curs.execute(self.tables.sql(
+            f"SELECT town_id, year, items FROM {{catalogues}} WHERE {CURRENT} AND year = %s"),
+            (*params, moment.as_of.year))
+        catalogues = [CatalogueInForce(d.uuid(r[0]), r[1],
+                                       tuple(Item.from_dict(i) for i in json.loads(r[2])))
+                      for r in curs.fetchall()]
+        return arrangements, catalogues
 
     def arrangements_of(self, zone_id: UUID) -> list[UUID]:
         rows = self.tables.query("SELECT DISTINCT arrangement_id FROM {arrangements} "
