@@ -20,10 +20,17 @@ from application.rows import (
 from domain.kinds import UnitKind
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
 from infra.views.staffing import StaffingQueries
-from infra.views.tables import Reads, ViewTables
+from infra.views.tables import Dialect, Reads, ViewTables
 
 # The columns of a unit's facts, in the order of ``UnitRow``'s fields.
 FACTS = ", ".join(UNIT_COLUMNS)
+
+
+def unit_columns(d: Dialect, r: Sequence[Any]) -> tuple[Any, ...]:
+    """A unit's columns as ``FACTS`` names them, typed as ``UnitRow`` holds them: the
+    one mapping from SQL."""
+    return (d.uuid(r[0]), r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]), d.uuid(r[7]),
+            r[8], r[9], r[10], d.date(r[11]), d.date(r[12]))
 
 
 class StructureQueries:
@@ -104,10 +111,7 @@ class StructureQueries:
             return curs.fetchone() is not None
 
     def _unit_row(self, r: Sequence[Any]) -> UnitRow:
-        """A unit's row from the columns ``FACTS`` names: the one mapping from SQL."""
-        d = self.tables.dialect
-        return UnitRow(d.uuid(r[0]), r[1], r[2], r[3], r[4], d.uuid(r[5]), d.uuid(r[6]),
-                       d.uuid(r[7]), r[8], r[9], r[10], d.date(r[11]), d.date(r[12]))
+        return UnitRow(*unit_columns(self.tables.dialect, r))
 
     def _members(self, curs: Any, rows: list[UnitRow], moment: Moment) -> dict[UUID, list[Member]]:
         """The member villages on the date of each federation among the rows (one query)."""

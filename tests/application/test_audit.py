@@ -155,6 +155,30 @@ def test_a_replay_finds_the_views_follow_from_the_events_and_names_a_difference(
     assert (difference["field"], difference["in_view"], difference["replayed"]) == ("name", "篡改村", "甲村")
 
 
+def test_a_replay_compares_every_column_of_a_unit_with_the_events(
+    county: Client, history: list[int], storage: Storage
+) -> None:
+    """The plan that places a village too: a row's every column is audited."""
+    villages = [u["id"] for u in county.ok(county.get("units", kind="village", as_of="2012-01-01"),
+                                           200)["items"]]
+    county.plan("rural_community", villages[:2])
+    key = county.ok(county.post("keys", {"role": "auditor"}))["key"]
+    auditor = Client(county.http, key, county.code)
+    assert auditor.ok(auditor.post("audit/replays", {"as_of": "2012-01-01"}), 200)["matches"]
+
+    unplaced = "UPDATE {table} SET plan_id = NULL WHERE unit_id = %s"
+    if isinstance(storage, SQLiteStorage):
+        with sqlite3.connect(storage.folder / f"{county.code}.db") as conn:
+            conn.execute(unplaced.format(table="units").replace("%s", "?"), (villages[0],))
+    else:
+        with psycopg.connect(storage.settings.database_url) as conn:
+            conn.execute(unplaced.format(table=f'"t{county.code}_units"'), (villages[0],))
+    report = auditor.ok(auditor.post("audit/replays", {"as_of": "2012-01-01"}), 200)
+    [difference] = report["differences"]
+    assert (difference["unit_id"], difference["field"], difference["in_view"]) == (
+        villages[0], "plan_id", None)
+
+
 def test_the_cli_replays_with_progress(county: Client, history: list[int], store_url: str) -> None:
     result = CliRunner().invoke(main, ["audit", "replay", county.code, "--as-of", "2012-01-01"],
                                 env={"GRASSROOTS_DATABASE_URL": store_url}, catch_exceptions=False)
