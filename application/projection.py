@@ -157,11 +157,12 @@ class Fold:
         self.load = load
 
     def after(self, event: Any, cls: type[Aggregate]) -> Any:
-        before = self.aggregates.get(event.originator_id)
-        if self.load is not None:
-            if event.originator_version == Aggregate.INITIAL_VERSION:
-                before = None
-            elif before is None or before.version != event.originator_version - 1:
+        if event.originator_version == Aggregate.INITIAL_VERSION:
+            before = None  # the event creates the aggregate
+        else:
+            before = self.aggregates.get(event.originator_id)
+            if self.load is not None and (
+                    before is None or before.version != event.originator_version - 1):
                 before = self.load(cls, event.originator_id, event.originator_version - 1)
         aggregate = event.mutate(before)
         self.aggregates[event.originator_id] = aggregate
