@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any
+from uuid import NAMESPACE_OID, uuid5
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
-from infra.storage import Settings, open_storage
+import infra.postgres
+from application import attempts, ledger
+from application.ledger import BaselineUnit
+from conftest import county_code
+from infra.releases import ReleaseFiles
+from infra.storage import Settings, Storage, open_storage
 from infra.views.schema import Moment
 from interfaces.cli import main
 
@@ -74,3 +82,83 @@ def test_a_county_must_be_chosen(store_url: str, option: list[str]) -> None:
     result = CliRunner().invoke(main, ["import-divisions", *FILES, *option],
                                 env={"GRASSROOTS_DATABASE_URL": store_url})
     assert result.exit_code != 0
+
+
+# -- A county's import is one save of hundreds of events ----------------------------
+
+DAY = date(2023, 1, 1)
+RECORDED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+
+
+def _baseline(county: str) -> list[BaselineUnit]:
+    """A county of the shipped 2023 release, with ids of its codes: the same units
+    again make the same events."""
+    release = ReleaseFiles().select(2023, {county})[0]
+    ids = {row.code: uuid5(NAMESPACE_OID, row.code) for row in (*release.towns, *release.villages)}
+    return [BaselineUnit(ids[row.code], row.kind, row.name, row.code) for row in release.towns] + [
+        BaselineUnit(ids[row.code], row.kind, row.name, row.code, ids[str(row.town_code)])
+        for row in release.villages]
+
+
+def _import_baseline(storage: Storage, code: str, units: list[BaselineUnit]) -> None:
+    storage.onboard_tenant(code, f"县{code}", code[:4], unlisted=True)
+    token = attempts.current.set(attempts.Attempt(uuid5(NAMESPACE_OID, "change"), lambda _r: None))
+    try:
+        storage.county(code).ledger.import_baseline(units, DAY, "import")
+    finally:
+        attempts.current.reset(token)
+
+
+def test_a_large_import_is_chained_and_replays_to_its_views(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rui'an's 538 units in one save (on PostgreSQL, copied in: infra.postgres.COPY_FROM):
+    the chain verifies and a replay of the events finds every view row."""
+    units = _baseline("330381")
+    assert len(units) > infra.postgres.COPY_FROM
+    monkeypatch.setattr(ledger, "_now", lambda: RECORDED)
+    storage = open_storage(Settings(database_url=store_url))
+    try:
+        storage.create_tables()
+        code = county_code()
+        _import_baseline(storage, code, units)
+        county = storage.county(code)
+        verification = county.verify_chain()
+        assert verification.ok and verification.events_checked == len(units) + 1
+        report = county.audit_replay(Moment(DAY, datetime.now(timezone.utc)))
+        assert report.matches and report.units_compared == len(units), report.differences[:3]
+        assert len(county.changelog.history(units[-1].id, datetime.now(timezone.utc))) == 1
+    finally:
+        storage.close()
+
+
+def _stored(storage: Storage, code: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of a county's events, chain, tracking and views, in a fixed order."""
+    with psycopg.connect(str(storage.settings.database_url)) as conn:
+        return {table: conn.execute(f'SELECT * FROM "t{code}_{table}" ORDER BY 1, 2').fetchall()
+                for table in ("events", "chain", "tracking", "units", "history", "changes")}
+
+
+def test_a_county_copied_in_is_stored_as_one_inserted(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same import copied in and inserted through the library's pipeline (below
+    COPY_FROM) stores the same events at the same positions, the same chain and the
+    same view rows."""
+    units = _baseline("330381")
+    monkeypatch.setattr(ledger, "_now", lambda: RECORDED)
+    storage = open_storage(Settings(database_url=pg_url))
+    try:
+        storage.create_tables()
+        copied, inserted = county_code(), county_code()
+        _import_baseline(storage, copied, units)
+        monkeypatch.setattr(infra.postgres, "COPY_FROM", len(units) + 2)
+        _import_baseline(storage, inserted, units)
+        stored = _stored(storage, copied)
+        assert len(stored["events"]) == len(units) + 1 and len(stored["units"]) == 2 * len(units)
+        assert sorted(row[-1] for row in stored["events"]) == list(range(1, len(units) + 2))
+        tracked = stored.pop("tracking")
+        assert tracked[-1][1:] == (len(units) + 1,)
+        assert {t: rows for t, rows in _stored(storage, inserted).items() if t != "tracking"} == stored
+    finally:
+        storage.close()
