@@ -17,15 +17,17 @@ from uuid import UUID, uuid4
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    ProcessingEvent,
     ProjectorFunction,
     Repository,
     project_aggregate,
 )
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Recording,
     Transcoding,
 )
 
@@ -171,6 +173,30 @@ class CountyLedger(Application[UUID]):
         else:
             assert self.snapshots is not None
             self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's save. Given aggregates alone, as the ledger always saves, it
+        collects their pending events itself: the library checks each object against
+        two runtime-checkable protocols first, which on Python 3.11 walks the protocols'
+        attributes every time (about 15 µs an aggregate: 15 % of a county's import).
+        The library's deprecated ``notify`` hook, which the ledger does not use, is
+        not called."""
+        aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+        if len(aggregates) < len(objs):
+            return super().save(*objs, **kwargs)
+        processing_event = ProcessingEvent[UUID]()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
