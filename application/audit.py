@@ -13,8 +13,9 @@ from operator import attrgetter
 from typing import Any, TypeVar
 from uuid import UUID
 
+from application.collector import collector_paused
 from application.ledger import CountyLedger
-from application.replay import collector_paused, replay
+from application.replay import replay
 from application.rows import (
     ArrangementInForce,
     CatalogueInForce,

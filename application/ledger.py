@@ -32,6 +32,7 @@ from eventsourcing.persistence import (
 )
 
 from application import attempts
+from application.collector import collector_paused
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from application.release_changes import ReleaseRecording
@@ -601,26 +602,27 @@ class CountyLedger(Application[UUID]):
         change; ``on_unit`` after each unit is made (a progress bar's step)."""
         stamp = self._stamp(effective_date, actor)
         established: dict[UUID, Unit] = {}
-        for spec in units:
-            parent = established.get(spec.parent_id) if spec.parent_id else None
-            if spec.parent_id and parent is None:
-                parent = self.unit(spec.parent_id)
-            established[spec.id] = Unit.establish(
-                kind=spec.kind,
-                name=spec.name,
-                code=spec.code,
-                parent=parent,
-                effective_date=effective_date,
-                change_id=stamp.change_id,
-                actor=actor,
-                recorded_at=stamp.recorded_at,
-                unit_id=spec.id,
+        with collector_paused():  # every unit, event and row lives until the save
+            for spec in units:
+                parent = established.get(spec.parent_id) if spec.parent_id else None
+                if spec.parent_id and parent is None:
+                    parent = self.unit(spec.parent_id)
+                established[spec.id] = Unit.establish(
+                    kind=spec.kind,
+                    name=spec.name,
+                    code=spec.code,
+                    parent=parent,
+                    effective_date=effective_date,
+                    change_id=stamp.change_id,
+                    actor=actor,
+                    recorded_at=stamp.recorded_at,
+                    unit_id=spec.id,
+                )
+                on_unit()
+            return self._commit(
+                stamp, ChangeType.IMPORT, None, list(established.values()),
+                created=list(established),
             )
-            on_unit()
-        return self._commit(
-            stamp, ChangeType.IMPORT, None, list(established.values()),
-            created=list(established),
-        )
 
     # -- Statistical releases ------------------------------------------------------
 
