@@ -189,9 +189,10 @@ class CountyEventRecorder(PostgresApplicationRecorder):
         views = self.views
         assert views is not None
         with self.datastore.transaction(commit=True) as curs:
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            positions, known = views.draw_positions(curs, len(stored_events))
+            with curs.connection.pipeline():  # the lock, the notification, the positions: one round trip
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                positions, known = views.draw_positions(curs, len(stored_events))
             views.copy(curs, "events", [
                 (position, e.originator_id, e.originator_version, e.topic, e.state)
                 for position, e in zip(positions, stored_events, strict=True)])
@@ -384,6 +385,7 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         statements.append(SQL("INSERT INTO {}.{} VALUES ({}, 1) ON CONFLICT DO NOTHING").format(
             Identifier(self.datastore.schema), Identifier(self.tracking_table_name),
             self.table_migration_identifier))
-        with self.datastore.transaction(commit=True) as curs:
-            # No parameters: one simple query of many statements.
-            curs.execute(SQL("; ").join(statements), prepare=False)
+        with self.datastore.get_connection() as conn:
+            # No parameters: one simple query of many statements, which PostgreSQL runs
+            # as one transaction (no round trips for BEGIN and COMMIT).
+            conn.execute(SQL("; ").join(statements), prepare=False)
