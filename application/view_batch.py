@@ -176,6 +176,14 @@ class ViewBatch:
     shredded: list[UUID] = field(default_factory=list)
     applied: bool = False  # set when the recorder wrote it with its events
 
+    @property
+    def writes_in_bulk(self) -> bool:
+        """Every row it writes goes in one statement a table: new units, their
+        history, the changes and lineage. A unit rewritten, a body, a record, a
+        person or a retraction is written with statements of its own."""
+        return (all(rewrite.is_new for rewrite in self.rewrites) and not (
+            self.bodies or self.records or self.people or self.retractions or self.shredded))
+
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
         return replace(
             self,

@@ -169,11 +169,13 @@ class CountyEventRecorder(PostgresApplicationRecorder):
     position stored before them, the tracked one, the chain's last link): no round
     trip more than the library's own.
 
-    A large save is copied in instead, outside the pipeline (COPY is not allowed in
-    one): its positions are drawn from the events' sequence under the table's lock
-    first, with the rest that query answers, so its events, links and rows are all
-    made before they are sent, and streamed. psycopg encodes a copied row in C; the
-    arrays of an INSERT, value by value in Python."""
+    A large save's events are copied in instead, outside the pipeline (COPY is not
+    allowed in one): their positions are taken from the events' sequence under the
+    table's lock first, with the rest that query answers, so that the events, their
+    links and rows are made before they are sent, and streamed. psycopg encodes a
+    copied row in C; the arrays of an INSERT, value by value in Python. The rows are
+    copied too when they only add to the views (an import); rows that rewrite what
+    is stored go through a pipeline, their statements sent without waiting."""
 
     views: PostgresStructureViews | None = None
 
@@ -196,7 +198,12 @@ class CountyEventRecorder(PostgresApplicationRecorder):
             views.copy(curs, "events", [
                 (position, e.originator_id, e.originator_version, e.topic, e.state)
                 for position, e in zip(positions, stored_events, strict=True)])
-            views.record_with_events(curs, stored_events, positions, kwargs.get("views"), known)
+            batch: ViewBatch | None = kwargs.get("views")
+            if batch is None or batch.writes_in_bulk:  # each table's rows copied in
+                views.record_with_events(curs, stored_events, positions, batch, known)
+            else:  # statements of their own, which a pipeline sends without waiting
+                with curs.connection.pipeline():
+                    views.record_with_events(curs, stored_events, positions, batch, known)
         return positions
 
     def _insert_stored_events(

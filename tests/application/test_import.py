@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_OID, uuid5
@@ -101,10 +103,20 @@ def _baseline(county: str) -> list[BaselineUnit]:
 
 
 def _import_baseline(storage: Storage, code: str, units: list[BaselineUnit]) -> None:
+    """The county onboarded and its towns imported, then its villages (one change each)."""
     storage.onboard_tenant(code, f"县{code}", code[:4], unlisted=True)
-    token = attempts.current.set(attempts.Attempt(uuid5(NAMESPACE_OID, "change"), lambda _r: None))
+    for change, part in (("towns", [u for u in units if u.parent_id is None]),
+                         ("villages", [u for u in units if u.parent_id is not None])):
+        with _planned(change):
+            storage.county(code).ledger.import_baseline(part, DAY, "import")
+
+
+@contextmanager
+def _planned(change: str) -> Iterator[None]:
+    """The change recorded meanwhile has an id of its name: the same again is the same."""
+    token = attempts.current.set(attempts.Attempt(uuid5(NAMESPACE_OID, change), lambda _r: None))
     try:
-        storage.county(code).ledger.import_baseline(units, DAY, "import")
+        yield
     finally:
         attempts.current.reset(token)
 
@@ -112,8 +124,9 @@ def _import_baseline(storage: Storage, code: str, units: list[BaselineUnit]) -> 
 def test_a_large_import_is_chained_and_replays_to_its_views(
     store_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Rui'an's 538 units in one save (on PostgreSQL, copied in: infra.postgres.COPY_FROM):
-    the chain verifies and a replay of the events finds every view row."""
+    """Rui'an's 538 units, its villages in one save (on PostgreSQL, copied in:
+    infra.postgres.COPY_FROM): the chain verifies and a replay of the events finds
+    every view row."""
     units = _baseline("330381")
     assert len(units) > infra.postgres.COPY_FROM
     monkeypatch.setattr(ledger, "_now", lambda: RECORDED)
@@ -124,7 +137,7 @@ def test_a_large_import_is_chained_and_replays_to_its_views(
         _import_baseline(storage, code, units)
         county = storage.county(code)
         verification = county.verify_chain()
-        assert verification.ok and verification.events_checked == len(units) + 1
+        assert verification.ok and verification.events_checked == len(units) + 2
         report = county.audit_replay(Moment(DAY, datetime.now(timezone.utc)))
         assert report.matches and report.units_compared == len(units), report.differences[:3]
         assert len(county.changelog.history(units[-1].id, datetime.now(timezone.utc))) == 1
@@ -144,21 +157,40 @@ def test_a_county_copied_in_is_stored_as_one_inserted(
 ) -> None:
     """The same import copied in and inserted through the library's pipeline (below
     COPY_FROM) stores the same events at the same positions, the same chain and the
-    same view rows."""
+    same view rows; and so does the villages' retraction, whose events are copied in
+    and whose rows (every village's, rewritten) go through the pipeline."""
     units = _baseline("330381")
-    monkeypatch.setattr(ledger, "_now", lambda: RECORDED)
+    villages = sum(1 for u in units if u.parent_id is not None)
+    assert villages > infra.postgres.COPY_FROM
+    clock = [RECORDED]
+    monkeypatch.setattr(ledger, "_now", lambda: clock[0])
     storage = open_storage(Settings(database_url=pg_url))
     try:
         storage.create_tables()
-        copied, inserted = county_code(), county_code()
-        _import_baseline(storage, copied, units)
-        monkeypatch.setattr(infra.postgres, "COPY_FROM", len(units) + 2)
-        _import_baseline(storage, inserted, units)
-        stored = _stored(storage, copied)
-        assert len(stored["events"]) == len(units) + 1 and len(stored["units"]) == 2 * len(units)
-        assert sorted(row[-1] for row in stored["events"]) == list(range(1, len(units) + 2))
-        tracked = stored.pop("tracking")
-        assert tracked[-1][1:] == (len(units) + 1,)
-        assert {t: rows for t, rows in _stored(storage, inserted).items() if t != "tracking"} == stored
+        stored: dict[str, dict[str, list[tuple[Any, ...]]]] = {}
+        for path in ("copied", "inserted"):
+            if path == "inserted":
+                monkeypatch.setattr(infra.postgres, "COPY_FROM", 2 * len(units))
+            code = county_code()
+            clock[0] = RECORDED
+            _import_baseline(storage, code, units)
+            stored[f"{path} import"] = _stored(storage, code)
+            clock[0] = RECORDED + timedelta(minutes=1)
+            with _planned("retraction"):
+                storage.county(code).ledger.retract(uuid5(NAMESPACE_OID, "villages"), "误录",
+                                                    "import")
+            stored[f"{path} retraction"] = _stored(storage, code)
+        imported, retracted = stored["copied import"], stored["copied retraction"]
+        assert len(imported["events"]) == len(units) + 2 and len(imported["units"]) == 2 * len(units)
+        assert sorted(row[-1] for row in imported["events"]) == list(range(1, len(units) + 3))
+        assert imported["tracking"][-1][1:] == (len(units) + 2,)
+        # Each village and the change retracted, and the retraction's own change.
+        assert len(retracted["events"]) == len(units) + 2 + villages + 2
+        assert retracted["tracking"][-1][1:] == (len(retracted["events"]),)
+        for step in ("import", "retraction"):
+            copied, inserted = stored[f"copied {step}"], stored[f"inserted {step}"]
+            # The tracking table names its county; nothing else does.
+            assert {t: rows for t, rows in copied.items() if t != "tracking"} == {
+                t: rows for t, rows in inserted.items() if t != "tracking"}, step
     finally:
         storage.close()
