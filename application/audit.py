@@ -102,7 +102,7 @@ def audit_replay(
     """Compare the views' units (their ``FIELDS`` by id), lineage, bodies and posts
     on ``as_of`` (as known at ``known_at``) with the state rebuilt from the events
     recorded up to ``known_at``. A caller auditing a whole county reads the views
-    and calls this with the collector paused (``replay.collector_paused``)."""
+    and calls this with the collector paused (``collector.collector_paused``)."""
     replayed = replay(ledger, known_at, on_page)
     expected = {u.id: replayed_row(u, as_of) for u in replayed.existing_units()}
     differences: list[dict[str, Any]] = []

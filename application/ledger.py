@@ -17,19 +17,22 @@ from uuid import UUID, uuid4
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    ProcessingEvent,
     ProjectorFunction,
     Repository,
     project_aggregate,
 )
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
     Mapper,
+    Recording,
     Transcoding,
 )
 
 from application import attempts
+from application.collector import collector_paused
 from application.personal_data import PersonalDataMapper, PersonalKeys
 from application.projection import pending_batch
 from application.release_changes import ReleaseRecording
@@ -168,6 +171,30 @@ class CountyLedger(Application[UUID]):
         else:
             assert self.snapshots is not None
             self.snapshots.put([type(aggregate).Snapshot.take(aggregate)])
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's save. Given aggregates alone, as the ledger always saves, it
+        collects their pending events itself: the library checks each object against
+        two runtime-checkable protocols first, which on Python 3.11 walks the protocols'
+        attributes every time (about 15 µs an aggregate: 15 % of a county's import).
+        The library's deprecated ``notify`` hook, which the ledger does not use, is
+        not called."""
+        aggregates = [obj for obj in objs if isinstance(obj, Aggregate)]
+        if len(aggregates) < len(objs):
+            return super().save(*objs, **kwargs)
+        processing_event = ProcessingEvent[UUID]()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -572,26 +599,27 @@ class CountyLedger(Application[UUID]):
         change; ``on_unit`` after each unit is made (a progress bar's step)."""
         stamp = self._stamp(effective_date, actor)
         established: dict[UUID, Unit] = {}
-        for spec in units:
-            parent = established.get(spec.parent_id) if spec.parent_id else None
-            if spec.parent_id and parent is None:
-                parent = self.unit(spec.parent_id)
-            established[spec.id] = Unit.establish(
-                kind=spec.kind,
-                name=spec.name,
-                code=spec.code,
-                parent=parent,
-                effective_date=effective_date,
-                change_id=stamp.change_id,
-                actor=actor,
-                recorded_at=stamp.recorded_at,
-                unit_id=spec.id,
+        with collector_paused():  # every unit, event and row lives until the save
+            for spec in units:
+                parent = established.get(spec.parent_id) if spec.parent_id else None
+                if spec.parent_id and parent is None:
+                    parent = self.unit(spec.parent_id)
+                established[spec.id] = Unit.establish(
+                    kind=spec.kind,
+                    name=spec.name,
+                    code=spec.code,
+                    parent=parent,
+                    effective_date=effective_date,
+                    change_id=stamp.change_id,
+                    actor=actor,
+                    recorded_at=stamp.recorded_at,
+                    unit_id=spec.id,
+                )
+                on_unit()
+            return self._commit(
+                stamp, ChangeType.IMPORT, None, list(established.values()),
+                created=list(established),
             )
-            on_unit()
-        return self._commit(
-            stamp, ChangeType.IMPORT, None, list(established.values()),
-            created=list(established),
-        )
 
     # -- Statistical releases ------------------------------------------------------
 

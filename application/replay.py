@@ -10,10 +10,8 @@ which keeps the aggregates where the views keep rows.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
@@ -122,20 +120,3 @@ def read_ahead(pages: Iterator[T]) -> Iterator[T]:
         while (page := following.result()) is not None:
             following = reader.submit(next, pages, None)
             yield page
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """While a county's every aggregate is built and read at once: objects that
-    live until the replay ends, which the cyclic garbage collector would scan
-    again and again (half the fold's time) and find nothing to free. What is made
-    in the pause should be freed in it too: the first collection after it scans
-    every object made in the pause that is still alive (0.5 s for a county of
-    200,000 units)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -94,8 +94,11 @@ class PersonEntry:
     erased_at: datetime | None
 
 
-@dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(NamedTuple):
+    """A unit's event as its history shows it: a named tuple, as rows that come by
+    the thousand (decision 18): a county's import makes one a unit, and each is
+    made again with its stored position."""
+
     position: int
     unit_id: UUID
     version: int
@@ -173,11 +176,19 @@ class ViewBatch:
     shredded: list[UUID] = field(default_factory=list)
     applied: bool = False  # set when the recorder wrote it with its events
 
+    @property
+    def writes_in_bulk(self) -> bool:
+        """Every row it writes goes in one statement a table: new units, their
+        history, the changes and lineage. A unit rewritten, a body, a record, a
+        person or a retraction is written with statements of its own."""
+        return (all(rewrite.is_new for rewrite in self.rewrites) and not (
+            self.bodies or self.records or self.people or self.retractions or self.shredded))
+
     def resolve(self, positions: Sequence[int]) -> ViewBatch:
         return replace(
             self,
             last_position=positions[-1],
-            history=[replace(h, position=positions[h.position]) for h in self.history],
+            history=[h._replace(position=positions[h.position]) for h in self.history],
             changes=[replace(c, position=positions[c.position]) for c in self.changes],
             applied=False,
         )

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
@@ -30,13 +30,14 @@ GENESIS = b"\x00" * 32
 
 def link(previous: bytes, position: int, originator_id: UUID | str, version: int,
          topic: str, state: bytes) -> bytes:
-    head = f"{position}|{UUID(str(originator_id))}|{version}|{topic}|".encode()
+    canonical = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+    head = f"{position}|{canonical}|{version}|{topic}|".encode()
     return hashlib.sha256(previous + head + bytes(state)).digest()
 
 
-@dataclass(frozen=True)
-class StoredRecord:
-    """One stored event as the chain sees it."""
+class StoredRecord(NamedTuple):
+    """One stored event as the chain sees it (a named tuple: the chain is made and
+    verified an event at a time, by the thousand)."""
 
     position: int
     originator_id: UUID | str

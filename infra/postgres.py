@@ -15,7 +15,13 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import psycopg
-from eventsourcing.persistence import InfrastructureFactory, OperationalError, PersistenceError, StoredEvent
+from eventsourcing.persistence import (
+    InfrastructureFactory,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
@@ -23,6 +29,8 @@ from eventsourcing.postgres import (
     PostgresFactory,
     PostgresTrackingRecorder,
 )
+from eventsourcing.utils import retry
+from psycopg import pq
 from psycopg.rows import dict_row, tuple_row
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
@@ -41,6 +49,18 @@ _SHARED_TYPE = threading.Lock()
 
 # Datastores of this process, by key, for the factories of the county applications.
 _DATASTORES: dict[str, PostgresDatastore] = {}
+
+# A save of this many events or more is copied in (COPY, outside the library's
+# pipeline), as is a view table's batch of this many rows outside a pipeline: a
+# county's import, a release's changes, a catch-up's batch. Fewer go as one
+# INSERT from arrays, with no round trip of their own. (See CountyEventRecorder.)
+COPY_FROM = 100
+
+# The columns of each table rows are copied into: the views' own, and the events'
+# with the positions drawn for them.
+COPIED = {**COLUMNS, "events": (
+    ("notification_id", "bigint"), ("originator_id", "uuid"), ("originator_version", "bigint"),
+    ("topic", "text"), ("state", "bytes"))}
 
 # The longest one statement may run: the largest writes (a county's whole history
 # rewritten into its views) take a few seconds; under gunicorn's 60 s worker
@@ -147,9 +167,44 @@ class CountyEventRecorder(PostgresApplicationRecorder):
     composite values, slower to encode), and the insert answers, besides their
     positions, what the views need to know before writing with them (the last
     position stored before them, the tracked one, the chain's last link): no round
-    trip more than the library's own."""
+    trip more than the library's own.
+
+    A large save's events are copied in instead, outside the pipeline (COPY is not
+    allowed in one): their positions are taken from the events' sequence under the
+    table's lock first, with the rest that query answers, so that the events, their
+    links and rows are made before they are sent, and streamed. psycopg encodes a
+    copied row in C; the arrays of an INSERT, value by value in Python. The rows are
+    copied too when they only add to the views (an import); rows that rewrite what
+    is stored go through a pipeline, their statements sent without waiting."""
 
     views: PostgresStructureViews | None = None
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if self.views is None or len(stored_events) < COPY_FROM:
+            return super().insert_events(stored_events, **kwargs)
+        return self._copy_events(stored_events, **kwargs)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _copy_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
+        views = self.views
+        assert views is not None
+        with self.datastore.transaction(commit=True) as curs:
+            with curs.connection.pipeline():  # the lock, the notification, the positions: one round trip
+                self._lock_table(curs)
+                self._notify_channel(curs)
+                positions, known = views.draw_positions(curs, len(stored_events))
+            views.copy(curs, "events", [
+                (position, e.originator_id, e.originator_version, e.topic, e.state)
+                for position, e in zip(positions, stored_events, strict=True)])
+            batch: ViewBatch | None = kwargs.get("views")
+            if batch is None or batch.writes_in_bulk:  # each table's rows copied in
+                views.record_with_events(curs, stored_events, positions, batch, known)
+            else:  # statements of their own, which a pipeline sends without waiting
+                with curs.connection.pipeline():
+                    views.record_with_events(curs, stored_events, positions, batch, known)
+        return positions
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -272,6 +327,33 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1) AS link"
         )
 
+    def draw_positions(self, curs: Any, count: int) -> tuple[list[int], tuple[int, int, bytes]]:
+        """``count`` consecutive positions taken from the events' sequence at once,
+        for events copied in under the events' table lock (no other writer takes
+        one meanwhile), and what ``record_with_events`` needs to know before they
+        are stored: the last position stored, the tracked one, the chain's last link."""
+        curs.execute(self.sql(
+            "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+            "nextval(pg_get_serial_sequence(%s, 'notification_id')) + %s - 1), "
+            "(SELECT MAX(notification_id) FROM {events}), "
+            "(SELECT notification_id FROM {tracking} WHERE application_name = %s), "
+            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"),
+            (self._names["events"], self._names["events"], count, self.application_name))
+        last, before, tracked, link = curs.fetchone().values()
+        return list(range(last - count + 1, last + 1)), (
+            before or 0, tracked or 0, bytes(link) if link is not None else GENESIS)
+
+    def copy(self, curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows, in ``COPIED[table]`` order, copied into one of the county's tables
+        (binary: no value is rendered as text)."""
+        columns = COPIED[table]
+        with curs.copy(self.sql(
+            f"COPY {{{table}}} ({', '.join(name for name, _ in columns)}) FROM STDIN (FORMAT BINARY)"
+        )) as copy:
+            copy.set_types([self.dialect.types[kind] for _, kind in columns])
+            for row in rows:
+                copy.write_row(row)
+
     def _track(self, curs: Any, batch: ViewBatch) -> None:
         """An upsert that only moves forward and reads nothing back: the library's
         tracking insert reads its result, and inside the insert's pipeline it was seen
@@ -285,8 +367,12 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
 
     def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """All rows in one statement, a typed array per column: one round trip
-        and one prepared statement, however many rows."""
+        and one prepared statement, however many rows; many rows outside a
+        pipeline are copied in."""
         if not rows:
+            return
+        if len(rows) >= COPY_FROM and curs.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF:
+            self.copy(curs, table, rows)
             return
         columns = COLUMNS[table]
         statement = self.sql(
@@ -330,6 +416,7 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         statements.append(SQL("INSERT INTO {}.{} VALUES ({}, 1) ON CONFLICT DO NOTHING").format(
             Identifier(self.datastore.schema), Identifier(self.tracking_table_name),
             self.table_migration_identifier))
-        with self.datastore.transaction(commit=True) as curs:
-            # No parameters: one simple query of many statements.
-            curs.execute(SQL("; ").join(statements), prepare=False)
+        with self.datastore.get_connection() as conn:
+            # No parameters: one simple query of many statements, which PostgreSQL runs
+            # as one transaction (no round trips for BEGIN and COMMIT).
+            conn.execute(SQL("; ").join(statements), prepare=False)

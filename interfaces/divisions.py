@@ -18,8 +18,10 @@ from application.ledger import BaselineUnit
 from domain.releases import CountyRelease
 from infra.storage import County, Storage
 
-# Counties onboarded at once, ahead of the one being imported.
-ONBOARDING_AHEAD = 2
+# Counties onboarded at once, ahead of the one being imported: a county's tables are
+# mostly the server's time making files and syncing each new index to disk, which
+# overlaps well (100 counties: 12 % faster with four than with two).
+ONBOARDING_AHEAD = 4
 
 
 def onboarded(storage: Storage, releases: Sequence[CountyRelease],
@@ -29,7 +31,7 @@ def onboarded(storage: Storage, releases: Sequence[CountyRelease],
 
     Creating a county's storage is the database's work (some seventy tables and
     indexes), importing into it this process's: the next counties are onboarded on
-    threads of their own while the caller imports the current one.
+    threads of their own (``ONBOARDING_AHEAD``) while the caller imports the current one.
     """
 
     def onboard(release: CountyRelease) -> str | None:
@@ -38,11 +40,13 @@ def onboarded(storage: Storage, releases: Sequence[CountyRelease],
         return storage.onboard_tenant(release.county, release.name, release.city_code)[1]
 
     upcoming = iter(releases)
-    with ThreadPoolExecutor(ONBOARDING_AHEAD, thread_name_prefix="onboarding") as pool:
+    # Each onboarding holds a connection, and so does the import: none waits for one.
+    ahead = max(1, min(ONBOARDING_AHEAD, storage.settings.pool_size - 1))
+    with ThreadPoolExecutor(ahead, thread_name_prefix="onboarding") as pool:
         pending: deque[tuple[CountyRelease, Future[str | None]]] = deque()
         try:
             while True:
-                while len(pending) <= ONBOARDING_AHEAD:
+                while len(pending) <= ahead:
                     release = next(upcoming, None)
                     if release is None:
                         break
