@@ -26,10 +26,10 @@ from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicatio
 from eventsourcing.sqlite import SQLiteDatastore
 
 from application.audit import ReplayReport, audit_replay
+from application.collector import collector_paused
 from application.ledger import CountyLedger
 from application.projection import catch_up, read_log
 from application.reconciliation import Reconciliation, held_unit
-from application.replay import collector_paused
 from application.reports import CountyOnDate
 from application.rows import ArrangementInForce, CatalogueInForce
 from domain.reconciliation import Held
