@@ -8,13 +8,29 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
-from application.rows import BodyRow, ExistingBody, HeldPost, PersonRow, PostRow, StaffedBody
+from application.rows import (
+    BodyRow,
+    ExistingBody,
+    HeldPost,
+    PersonRow,
+    PostRow,
+    RosterPost,
+    StaffedBody,
+    UnitRoster,
+)
 from domain.timeline import END
 from infra.views.schema import CURRENT, STILL_BELIEVED, Moment, among
 from infra.views.tables import Reads, ViewTables
 
 # The columns of a body's row, in the order of ``BodyRow``'s fields.
 BODY = "body_id, unit_id, type, name, attributes, established_on, abolished_on"
+# The columns of a post held on a date, with its holder's name, in the order of
+# ``RosterPost``'s fields: ids as text, the end NULL while open (its one parameter is
+# the open end); then those of ``PostRow``, the same and the post's unit.
+ROSTER_POST = ("CAST(p.body_id AS TEXT), CAST(p.post_id AS TEXT), CAST(p.person_id AS TEXT), "
+               "e.name, e.erased_at IS NOT NULL, p.role, p.full_time <> 0, p.concurrent <> 0, "
+               "p.valid_from, NULLIF(p.valid_to, %s)")
+POST = f"{ROSTER_POST}, CAST(p.unit_id AS TEXT)"
 
 
 class StaffingQueries:
@@ -65,41 +81,37 @@ class StaffingQueries:
             row = curs.fetchone()
         if row is None:
             return None
-        return StaffedBody(*self._body_columns(row),
-                           posts=self._posts_on("body_id", body_id, moment))
+        return StaffedBody(*self._body_columns(row), posts=list(
+            map(PostRow._make, self._held(POST, "body_id", body_id, moment))))
 
-    def roster(self, unit_id: UUID, moment: Moment) -> list[StaffedBody]:
-        """The unit's bodies on the date, each with the posts held in it then."""
-        posts: dict[str, list[PostRow]] = {}
-        for post in self._posts_on("unit_id", unit_id, moment):
-            posts.setdefault(post.body_id, []).append(post)
-        return [StaffedBody(*body.columns(), posts=posts.get(str(body.id), []))
-                for body in self.bodies_on([unit_id], moment)[unit_id]]
+    def roster(self, unit_id: UUID, moment: Moment) -> UnitRoster:
+        """The unit's bodies on the date and the posts held in them then."""
+        posts: list[RosterPost] = self._held(ROSTER_POST, "unit_id", unit_id, moment)
+        return UnitRoster(unit_id, self.bodies_on([unit_id], moment)[unit_id], posts)
 
     def person_posts(self, person_id: UUID, moment: Moment) -> list[PostRow]:
-        return self._posts_on("person_id", person_id, moment)
+        return list(map(PostRow._make, self._held(POST, "person_id", person_id, moment)))
 
-    def _posts_on(self, column: str, value: UUID, moment: Moment) -> list[PostRow]:
-        """Posts held on the date with ``column = value``, with the holder's name."""
+    def _held(self, columns: str, column: str, value: UUID,
+              moment: Moment) -> list[tuple[Any, ...]]:
+        """The ``columns`` (``POST``'s or ``ROSTER_POST``'s) of each post held on the date
+        with ``column = value``."""
         with self.tables.reading(tuples=True) as curs:
             curs.execute(
                 self.tables.sql(
-                    "SELECT CAST(p.post_id AS TEXT), CAST(p.body_id AS TEXT), "
-                    "CAST(p.unit_id AS TEXT), CAST(p.person_id AS TEXT), e.name, "
-                    "e.erased_at IS NOT NULL, p.role, p.full_time <> 0, p.concurrent <> 0, "
-                    "p.valid_from, NULLIF(p.valid_to, %s) "
+                    f"SELECT {columns} "
                     "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
                     f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
                     "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
                 ),
                 (END, value, *moment.params()),
             )
-            rows = curs.fetchall()
+            rows: list[tuple[Any, ...]] = curs.fetchall()
         if not self.tables.dialect.reads_typed:
             day = self.tables.dialect.date
-            rows = [(*r[:5], bool(r[5]), r[6], bool(r[7]), bool(r[8]), day(r[9]), day(r[10]))
-                    for r in rows]
-        return list(map(PostRow._make, rows))
+            rows = [(*r[:4], bool(r[4]), r[5], bool(r[6]), bool(r[7]), day(r[8]), day(r[9]),
+                     *r[10:]) for r in rows]
+        return rows
 
     def staffing_on(self, moment: Moment) -> tuple[set[ExistingBody], set[HeldPost]]:
         """Every body existing on the date and every post held then, as the audit

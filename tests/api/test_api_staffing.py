@@ -3,6 +3,7 @@ staffing rules H5 and H6, reassignments, the bodies 转/并/联 found, and erasu
 
 from __future__ import annotations
 
+from string import Template
 from typing import Any
 
 import pytest
@@ -51,6 +52,54 @@ def test_a_roster_answers_who_held_which_post_on_any_date(county: Client) -> Non
     posts = county.ok(county.get(f"people/{zhang}/posts", as_of="2012-01-01"), 200)["items"]
     assert [(p["body_id"], p["role"], p["since"], p["until"]) for p in posts] == [
         (committee, "secretary", "2011-01-01", "2013-01-01")]
+
+
+# A roster's answer, byte for byte: it is serialised by hand, not by its schema.
+ROSTER = Template(
+    '{"unit_id":"$town","as_of":"2012-06-01","known_at":"2100-01-01T08:00:00+08:00",'
+    '"bodies":['
+    '{"id":"$government","unit_id":"$town","type":"government","name":"塘下镇人民政府",'
+    '"attributes":{},"established_on":"2010-01-01","abolished_on":null,"posts":[]},'
+    '{"id":"$committee","unit_id":"$town","type":"party_committee","name":"塘下镇党委",'
+    '"attributes":{},"established_on":"2010-01-01","abolished_on":null,"posts":['
+    '{"id":"$ended","unit_id":"$town","person_id":"$zhang","person_name":"张三",'
+    '"person_erased":false,"role":"secretary","full_time":false,"concurrent":false,'
+    '"since":"2011-01-01","until":"2013-01-01"},'
+    '{"id":"$concurrent","unit_id":"$town","person_id":"$erased","person_name":null,'
+    '"person_erased":true,"role":"member","full_time":false,"concurrent":true,'
+    '"since":"2011-03-01","until":null}]},'
+    '{"id":"$centre","unit_id":"$town","type":"service_centre","name":"塘下镇便民服务中心",'
+    '"attributes":{"hall_area":800,"unifications":["外观设计","窗口布局"],'
+    '"windows":["综合受理","社保"]},"established_on":"2010-01-01","abolished_on":null,'
+    '"posts":[{"id":"$full_time","unit_id":"$town","person_id":"$quoted",'
+    '"person_name":"O\\"Neil \\\\ 李","person_erased":false,"role":"member",'
+    '"full_time":true,"concurrent":false,"since":"2012-06-01","until":null}]}]}')
+
+
+def test_a_roster_answers_the_same_bytes_on_both_stores(county: Client) -> None:
+    town = county.unit("central_town", "塘下镇")
+    committee = body(county, town, "party_committee")
+    government = body(county, town, "government")
+    centre = body(county, town, "service_centre", hall_area=800, windows=["综合受理", "社保"],
+                  unifications=["外观设计", "窗口布局"])
+    zhang, quoted = person(county, "张三", rank="section"), person(county, 'O"Neil \\ 李')
+    erased, later = person(county, "王五"), person(county, "赵六")
+    ended = county.ok(appoint(county, zhang, committee, "secretary", "2011-01-01"))["id"]
+    county.ok(county.post(f"posts/{ended}/end", {"effective_date": "2013-01-01"}))
+    full_time = county.ok(appoint(county, quoted, centre, "member", "2012-06-01",
+                                  full_time=True))["id"]
+    concurrent = county.ok(appoint(county, erased, committee, "member", "2011-03-01",
+                                   concurrent=True))["id"]
+    county.ok(appoint(county, later, committee, "member", "2012-06-02"))  # the day after
+    assert county.delete(f"people/{erased}").status_code == 204
+
+    answer = county.get(f"units/{town}/roster", as_of="2012-06-01",
+                        known_at="2100-01-01T08:00:00+08:00")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/json"
+    assert answer.get_data(as_text=True) == ROSTER.substitute(
+        town=town, government=government, committee=committee, centre=centre, zhang=zhang,
+        quoted=quoted, erased=erased, ended=ended, full_time=full_time, concurrent=concurrent)
 
 
 def test_a_roster_known_at_a_past_time_shows_what_was_believed_then(county: Client) -> None:
