@@ -3,7 +3,7 @@
 The storage fills them from its tables; the audit builds the same types from
 the replayed aggregates, so that a view and a replay compare field by field.
 Rows read by the thousand where speed counts (the tree, what the audit
-compares) are named tuples, a roster's posts plain tuples (decision 19); the
+compares) are named tuples, a roster's posts plain tuples (decision 20); the
 others are frozen dataclasses. Field names are the names the API answers with.
 """
 
@@ -227,7 +227,7 @@ class PostRow(NamedTuple):
 # A post held on a date as a roster reads it: PostRow's fields but the last (the
 # unit, the roster's), in order, unnamed. A town's roster runs to thousands of
 # posts, unpacked by position on their way to JSON: a named tuple made of each
-# cost 6 M instructions a request, a sixth of the roster's Python (decision 19).
+# cost 6 M instructions a request, a sixth of the roster's Python (decision 20).
 RosterPost = tuple[str, str, str, str | None, bool, str, bool, bool, date, date | None]
 
 
