@@ -39,9 +39,9 @@ class Stamp:
 class StampedAggregate(Aggregate):
     """An aggregate each of whose events carries a ``Stamp``.
 
-    Its attributes hold immutable values (frozen dataclasses, ids, dates, text)
-    or containers (dict, list, set) of them, one level deep: an event replaces a
-    value, never changes one in place. ``__deepcopy__`` relies on that.
+    Its attributes hold immutable values (frozen dataclasses, named tuples, ids,
+    dates, text) or containers (dict, list, set) of them, one level deep: an event
+    replaces a value, never changes one in place. ``__deepcopy__`` relies on that.
     """
 
     class Event(Aggregate.Event):
