@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -38,7 +38,7 @@ from psycopg_pool import PoolTimeout
 from application.view_batch import ViewBatch
 from infra.chain import GENESIS
 from infra.views.schema import COLUMNS, INDEXES, TABLES
-from infra.views.tables import Dialect
+from infra.views.tables import Dialect, Rows
 from infra.views.writer import ViewWriter
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
@@ -291,7 +291,7 @@ class PipelinedReads:
         self.conn = conn
         self.cursors: list[psycopg.Cursor[Any]] = []
 
-    def ask(self, statement: Any, params: Sequence[Any]) -> Callable[[], list[Any]]:
+    def ask(self, statement: Any, params: Sequence[Any]) -> Rows:
         curs = self.conn.cursor(row_factory=tuple_row)
         self.cursors.append(curs)
         curs.execute(statement, params, prepare=True)

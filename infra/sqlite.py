@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Any
@@ -20,7 +20,7 @@ from eventsourcing.sqlite import (
 
 from infra.chain import GENESIS
 from infra.views.schema import INDEXES, TABLES
-from infra.views.tables import Dialect
+from infra.views.tables import Dialect, Rows
 from infra.views.writer import ViewWriter
 
 
@@ -106,7 +106,7 @@ class ReadsInTurn:
     def __init__(self, curs: Any):
         self.curs = curs
 
-    def ask(self, statement: Any, params: Sequence[Any]) -> Callable[[], list[Any]]:
+    def ask(self, statement: Any, params: Sequence[Any]) -> Rows:
         self.curs.execute(statement, params)
         rows = self.curs.fetchall()
         return lambda: rows
