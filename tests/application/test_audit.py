@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
-from conftest import Client
+from conftest import Client, county_code
 from infra.storage import PostgresStorage, SQLiteStorage, Storage
 from interfaces.cli import main
 
@@ -28,6 +28,16 @@ def raw(storage: Storage, code: str, pg: str, lite: str, params: tuple[Any, ...]
         assert isinstance(storage, PostgresStorage)
         with psycopg.connect(storage.settings.database_url) as conn:
             conn.execute(pg.replace("{events}", f'"t{code}_events"'), params)
+
+
+@pytest.fixture
+def county(operator: Client) -> Client:
+    """A county of a city of its own: its events are tampered with here, and a city's
+    reports read every county of their city (the other tests' counties are in 3303)."""
+    code = county_code()
+    created = operator.ok(operator.post("/v1/tenants", {"code": code, "name": "篡改县",
+                                                        "city_code": "9911", "unlisted": True}))
+    return Client(operator.http, created["admin_key"], code)
 
 
 @pytest.fixture
