@@ -94,8 +94,8 @@ class PersonEntry:
     erased_at: datetime | None
 
 
-class HistoryEntry(NamedTuple):
-    """A unit's event as its history shows it: a named tuple, as rows that come by
+class HistoryRow(NamedTuple):
+    """The history view's row of a unit's event: a named tuple, as rows that come by
     the thousand (decision 18): a county's import makes one a unit, and each is
     made again with its stored position."""
 
@@ -127,8 +127,9 @@ class ChangeEntry:
 
 
 @dataclass(frozen=True)
-class LineageEdge:
-    """One step of succession: a village (predecessor) → the community that replaced it."""
+class LineageRow:
+    """The lineage view's row of one step of succession: a village (predecessor) →
+    the community that replaced it."""
 
     predecessor_id: UUID
     predecessor_name: str
@@ -164,9 +165,9 @@ class ViewBatch:
 
     last_position: int
     rewrites: list[UnitRewrite] = field(default_factory=list)
-    history: list[HistoryEntry] = field(default_factory=list)
+    history: list[HistoryRow] = field(default_factory=list)
     changes: list[ChangeEntry] = field(default_factory=list)
-    lineage: list[LineageEdge] = field(default_factory=list)
+    lineage: list[LineageRow] = field(default_factory=list)
     retractions: list[ChangeRetraction] = field(default_factory=list)
     bodies: list[BodyRewrite] = field(default_factory=list)
     records: list[RecordRewrite] = field(default_factory=list)
@@ -289,7 +290,7 @@ class ViewRows:
 
     def unit(self, unit: Unit, event: Unit.Event, position: int) -> None:
         self._during(unit, event, self._unit_rewrite)
-        self.batch.history.append(HistoryEntry(
+        self.batch.history.append(HistoryRow(
             position=position,
             unit_id=unit.id,
             version=event.originator_version,
@@ -308,7 +309,7 @@ class ViewRows:
         here = (unit.id, unit.name_on(event.effective_date), unit.kind.value, None)
         there = (event.other_id, event.other_name, event.other_kind, event.tenant)
         before, after = (here, there) if event.direction == "to" else (there, here)
-        self.batch.lineage.append(LineageEdge(
+        self.batch.lineage.append(LineageRow(
             predecessor_id=before[0], predecessor_name=before[1], predecessor_kind=before[2],
             successor_id=after[0], successor_name=after[1], successor_kind=after[2],
             change_id=event.change_id, change_type="crossing",
@@ -352,7 +353,7 @@ class ViewRows:
         day = event.effective_date
         for predecessor_id, successor_id, group in event.lineage:
             predecessor, successor = self._unit(predecessor_id), self._unit(successor_id)
-            self.batch.lineage.append(LineageEdge(
+            self.batch.lineage.append(LineageRow(
                 predecessor_id=predecessor.id,
                 predecessor_name=predecessor.name_on(day - timedelta(days=1)),
                 predecessor_kind=predecessor.kind_on(day - timedelta(days=1)).value,
