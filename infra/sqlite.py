@@ -20,7 +20,7 @@ from eventsourcing.sqlite import (
 
 from infra.chain import GENESIS
 from infra.views.schema import INDEXES, TABLES
-from infra.views.tables import Dialect, Rows
+from infra.views.tables import Dialect
 from infra.views.writer import ViewWriter
 
 
@@ -92,24 +92,6 @@ class SQLiteDialect(Dialect):
         # sqlite3.Row answers both row["name"] and row[0].
         with datastore.transaction(commit=False) as curs:
             yield curs
-
-    @contextmanager
-    def asking(self, datastore: Any) -> Iterator[ReadsInTurn]:
-        with datastore.transaction(commit=False) as curs:
-            yield ReadsInTurn(curs)
-
-
-class ReadsInTurn:
-    """``Reads`` in one read transaction of the file: each query answered as it is
-    asked (there is no round trip to save)."""
-
-    def __init__(self, curs: Any):
-        self.curs = curs
-
-    def ask(self, statement: Any, params: Sequence[Any]) -> Rows:
-        self.curs.execute(statement, params)
-        rows = self.curs.fetchall()
-        return lambda: rows
 
 
 class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):

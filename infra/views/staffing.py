@@ -43,7 +43,7 @@ class StaffingQueries:
         """The bodies of these units existing on the date, by unit (one query)."""
         if not unit_ids:
             return {}
-        with self.tables.asking() as reads:
+        with self.tables.asking_one() as reads:
             return self.ask_bodies_on(reads, unit_ids, moment)()
 
     def ask_bodies_on(self, reads: Reads, unit_ids: Sequence[UUID],

@@ -26,6 +26,19 @@ class Reads(Protocol):
         """Send a query; the returned function waits for its rows (as tuples)."""
 
 
+class ReadsInTurn:
+    """``Reads`` on one cursor, each query answered as it is asked: where there is
+    no round trip to save (SQLite), or only one query to ask."""
+
+    def __init__(self, curs: Any):
+        self.curs = curs
+
+    def ask(self, statement: Any, params: Sequence[Any]) -> Rows:
+        self.curs.execute(statement, params)
+        rows = self.curs.fetchall()
+        return lambda: rows
+
+
 class Dialect:
     """What differs between the stores: names, placeholders, types, values read back."""
 
@@ -54,9 +67,9 @@ class Dialect:
     @contextmanager
     def asking(self, datastore: Any) -> Iterator[Reads]:
         """Queries on one connection, outside any transaction where the store allows,
-        answered together where the store can (``Reads``)."""
-        raise NotImplementedError
-        yield
+        answered together where the store can (``Reads``); here, in turn."""
+        with self.reading(datastore, tuples=True) as curs:
+            yield ReadsInTurn(curs)
 
     def before_erasing(self, curs: Any) -> None:
         """Make the store overwrite, not merely unlink, what the transaction deletes."""
@@ -147,8 +160,16 @@ class ViewTables:
 
     @contextmanager
     def asking(self) -> Iterator[Reads]:
+        """Queries to be answered together (``Reads``)."""
         with self.dialect.asking(self.datastore) as reads:
             yield reads
+
+    @contextmanager
+    def asking_one(self) -> Iterator[Reads]:
+        """``Reads`` for a read of one query: answered at once, with nothing to wait
+        for together (a pipeline would only add its own synchronisation)."""
+        with self.reading(tuples=True) as curs:
+            yield ReadsInTurn(curs)
 
     def rows(self, curs: Any, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         curs.execute(self.sql(template), tuple(params))

@@ -32,7 +32,7 @@ class ViewWriter(ViewTables):
     def positions(self) -> tuple[int, int]:
         """The last stored position and the tracked one: one query, the cheap check
         before a read."""
-        with self.asking() as reads:
+        with self.asking_one() as reads:
             return self.ask_positions(reads)()
 
     def ask_positions(self, reads: Reads) -> Callable[[], tuple[int, int]]:
