@@ -36,10 +36,9 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from application.view_batch import ViewBatch
-from infra.chain import GENESIS
 from infra.views.schema import COLUMNS, INDEXES, TABLES
 from infra.views.tables import Dialect, Rows
-from infra.views.writer import ViewWriter
+from infra.views.writer import ViewWriter, known_before
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
 PROJECTION_LOCK = 4771
@@ -229,9 +228,9 @@ class CountyEventRecorder(PostgresApplicationRecorder):
         positions = [row["notification_id"] for row in rows]
         if rows:
             first = rows[0]
-            link = bytes(first["link"]) if first["link"] is not None else GENESIS
-            self.views.record_with_events(curs, stored_events, positions, kwargs.get("views"),
-                                          (first["before"] or 0, first["tracked"] or 0, link))
+            self.views.record_with_events(
+                curs, stored_events, positions, kwargs.get("views"),
+                known_before(first["before"], first["tracked"], first["link"]))
         return positions
 
 
@@ -340,8 +339,7 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"),
             (self._names["events"], self._names["events"], count, self.application_name))
         last, before, tracked, link = curs.fetchone().values()
-        return list(range(last - count + 1, last + 1)), (
-            before or 0, tracked or 0, bytes(link) if link is not None else GENESIS)
+        return list(range(last - count + 1, last + 1)), known_before(before, tracked, link)
 
     def copy(self, curs: Any, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Rows, in ``COPIED[table]`` order, copied into one of the county's tables

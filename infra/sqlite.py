@@ -18,10 +18,9 @@ from eventsourcing.sqlite import (
     SQLiteTrackingRecorder,
 )
 
-from infra.chain import GENESIS
 from infra.views.schema import INDEXES, TABLES
 from infra.views.tables import Dialect
-from infra.views.writer import ViewWriter
+from infra.views.writer import ViewWriter, known_before
 
 
 def _timestamp(value: datetime) -> str:
@@ -54,7 +53,7 @@ class CountyEventRecorder(SQLiteApplicationRecorder):
         positions = super()._insert_events(c, stored_events, **kwargs)
         if self.views is not None and positions:
             self.views.record_with_events(c, stored_events, positions, kwargs.get("views"),
-                                          self.views.known_before(c, positions[0]))
+                                          self.views.known_before_position(c, positions[0]))
         return positions
 
 
@@ -104,7 +103,7 @@ class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
         self._init_views({n: n for n in (*TABLES, *INDEXES)})
         self.create_table_statements.extend(self.view_ddl())
 
-    def known_before(self, curs: Any, position: int) -> tuple[int, int, bytes]:
+    def known_before_position(self, curs: Any, position: int) -> tuple[int, int, bytes]:
         """What ``record_with_events`` needs to know of the events before ``position``
         (this transaction holds the file's write lock): the last one's position, the
         tracked one and the chain's last link."""
@@ -113,8 +112,7 @@ class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
             "(SELECT notification_id FROM tracking WHERE application_name = ?), "
             "(SELECT link FROM chain ORDER BY position DESC LIMIT 1)",
             (position, self.application_name))
-        before, tracked, link = curs.fetchone()
-        return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
+        return known_before(*curs.fetchone())
 
     def _head_sql(self) -> Any:
         return ("SELECT (SELECT MAX(rowid) FROM stored_events), "

@@ -15,10 +15,17 @@ from eventsourcing.persistence import Tracking
 
 from application.rows import UnitRow
 from application.view_batch import BodyRewrite, RecordRewrite, ViewBatch
-from infra.chain import StoredRecord, chain_links
+from infra.chain import GENESIS, StoredRecord, chain_links
 from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
 from infra.views.tables import Reads, ViewTables
+
+
+def known_before(before: int | None, tracked: int | None, link: Any) -> tuple[int, int, bytes]:
+    """What ``record_with_events`` needs to know, as a store reads it under the lock:
+    the last position stored before the events (None: none), the tracked one (None:
+    none yet) and the chain's last link (None: the chain is empty)."""
+    return before or 0, tracked or 0, bytes(link) if link is not None else GENESIS
 
 
 class ViewWriter(ViewTables):
