@@ -106,7 +106,8 @@ def _federate_and_staff(place: County, count: int) -> int:
                                                          800 * (n % 5)), date(2023, 1, 1), ACTOR)
         federation = ledger.federate(village_ids=pair, federation=CommunitySpec(f"联居{n}"),
                                      effective_date=FEDERATED, actor=ACTOR).created_unit_ids[0]
-        bodies = place.staffing.roster(federation, Moment(FEDERATED, datetime.now(timezone.utc))).bodies
+        bodies = place.staffing.bodies_on(
+            [federation], Moment(FEDERATED, datetime.now(timezone.utc)))[federation]
         for body in bodies:
             for k, role in enumerate(ROLES[: 4 + (n % 3)]):
                 person = ledger.register_person(name=f"工作人员{n}-{k}", rank=RANKS[(n + k) % 4],

@@ -14,7 +14,6 @@ from application.rows import (
     HeldPost,
     PersonRow,
     PostRow,
-    RosterPost,
     StaffedBody,
     UnitRoster,
 )
@@ -84,10 +83,13 @@ class StaffingQueries:
         return StaffedBody(*self._body_columns(row), posts=list(
             map(PostRow._make, self._held(POST, "body_id", body_id, moment))))
 
-    def roster(self, unit_id: UUID, moment: Moment) -> UnitRoster:
-        """The unit's bodies on the date and the posts held in them then."""
-        posts: list[RosterPost] = self._held(ROSTER_POST, "unit_id", unit_id, moment)
-        return UnitRoster(unit_id, self.bodies_on([unit_id], moment)[unit_id], posts)
+    def ask_roster(self, reads: Reads, unit_id: UUID,
+                   moment: Moment) -> Callable[[], UnitRoster]:
+        """The unit's bodies on the date and the posts held in them then: two queries,
+        asked with the other queries of a read."""
+        bodies = self.ask_bodies_on(reads, [unit_id], moment)
+        posts = self._ask_held(reads, ROSTER_POST, "unit_id", unit_id, moment)
+        return lambda: UnitRoster(unit_id, bodies()[unit_id], posts())
 
     def person_posts(self, person_id: UUID, moment: Moment) -> list[PostRow]:
         return list(map(PostRow._make, self._held(POST, "person_id", person_id, moment)))
@@ -96,22 +98,26 @@ class StaffingQueries:
               moment: Moment) -> list[tuple[Any, ...]]:
         """The ``columns`` (``POST``'s or ``ROSTER_POST``'s) of each post held on the date
         with ``column = value``."""
-        with self.tables.reading(tuples=True) as curs:
-            curs.execute(
-                self.tables.sql(
-                    f"SELECT {columns} "
-                    "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
-                    f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
-                    "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
-                ),
-                (END, value, *moment.params()),
-            )
-            rows: list[tuple[Any, ...]] = curs.fetchall()
-        if not self.tables.dialect.reads_typed:
-            day = self.tables.dialect.date
-            rows = [(*r[:4], bool(r[4]), r[5], bool(r[6]), bool(r[7]), day(r[8]), day(r[9]),
-                     *r[10:]) for r in rows]
-        return rows
+        with self.tables.asking_one() as reads:
+            return self._ask_held(reads, columns, column, value, moment)()
+
+    def _ask_held(self, reads: Reads, columns: str, column: str, value: UUID,
+                  moment: Moment) -> Callable[[], list[tuple[Any, ...]]]:
+        """``_held``, asked with the other queries of a read."""
+        rows = reads.ask(
+            self.tables.sql(
+                f"SELECT {columns} "
+                "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
+                f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
+                "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
+            ),
+            (END, value, *moment.params()),
+        )
+        if self.tables.dialect.reads_typed:
+            return rows
+        day = self.tables.dialect.date
+        return lambda: [(*r[:4], bool(r[4]), r[5], bool(r[6]), bool(r[7]), day(r[8]),
+                         day(r[9]), *r[10:]) for r in rows()]
 
     def staffing_on(self, moment: Moment) -> tuple[set[ExistingBody], set[HeldPost]]:
         """Every body existing on the date and every post held then, as the audit

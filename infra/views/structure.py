@@ -3,7 +3,7 @@ a reconciliation compares, and what the ledger's commands look up."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -103,12 +103,11 @@ class StructureQueries:
         return UnitOnDate(*row.columns(), bodies=bodies()[unit_id], members=members,
                           version=rows[0][len(UNIT_COLUMNS)])
 
-    def exists_on(self, unit_id: UUID, moment: Moment) -> bool:
-        """The unit has a row on the date, as known then (whatever its status)."""
-        with self.tables.reading(tuples=True) as curs:
-            curs.execute(self.tables.sql(f"SELECT 1 FROM {{units}} WHERE unit_id = %s AND {CURRENT}"),
+    def ask_exists_on(self, reads: Reads, unit_id: UUID, moment: Moment) -> Callable[[], bool]:
+        """Whether the unit has a row on the date, as known then (whatever its status)."""
+        rows = reads.ask(self.tables.sql(f"SELECT 1 FROM {{units}} WHERE unit_id = %s AND {CURRENT}"),
                          (unit_id, *moment.params()))
-            return curs.fetchone() is not None
+        return lambda: bool(rows())
 
     def _unit_row(self, r: Sequence[Any]) -> UnitRow:
         return UnitRow(*unit_columns(self.tables.dialect, r))

@@ -14,7 +14,9 @@ from flask_smorest import Blueprint
 from application.ledger import Receipt
 from application.rows import StaffedBody, UnitRoster
 from domain.bodies import BodyType
-from interfaces.http.context import fresh, moment
+from infra.storage import County
+from infra.views.tables import Reads
+from interfaces.http.context import fresh, fresh_read, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import bodies as schemas
 from interfaces.http.schemas.common import Moment, ReceiptOut
@@ -74,10 +76,16 @@ class Roster(MethodView):
     @blp.response(200, schemas.RosterOut)
     def get(self, args: dict[str, Any], code: str, unit_id: UUID) -> Response:
         """The unit's bodies on ``as_of``, each with the posts held in it then."""
-        place, when = fresh(code), moment(args)
-        if not place.structure.exists_on(unit_id, when):  # unknown then, or retracted
+        when = moment(args)
+
+        def read(place: County, reads: Reads) -> UnitRoster | None:
+            exists = place.structure.ask_exists_on(reads, unit_id, when)
+            roster = place.staffing.ask_roster(reads, unit_id, when)
+            return roster() if exists() else None  # None: unknown then, or retracted
+
+        roster = fresh_read(code, read)
+        if roster is None:
             raise Problem(404, "Not Found", f"no unit {unit_id} known at that time")
-        roster = place.staffing.roster(unit_id, when)
         body = {"unit_id": unit_id, "as_of": when.as_of, "known_at": when.known_at,
                 "bodies": roster_bodies_json(roster)}
         # Serialised here, not by the schema: a town's roster runs to thousands of posts.
