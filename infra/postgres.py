@@ -36,7 +36,7 @@ from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from application.view_batch import ViewBatch
-from infra.views.schema import COLUMNS, INDEXES, TABLES
+from infra.views.schema import COLUMNS, HELD_COLUMNS, HOLDER_ERASED, INDEXES, TABLES
 from infra.views.tables import Dialect, Rows
 from infra.views.writer import ViewWriter, known_before
 
@@ -378,6 +378,20 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             "SELECT * FROM unnest("
             + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in columns)
             + ")"
+        )
+        curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
+
+    def insert_posts(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Posts' rows from an array per column, as ``insert`` does (never copied: a
+        copy cannot join), each with its holder from the people view."""
+        if not rows:
+            return
+        names = ", ".join(name for name, _ in HELD_COLUMNS)
+        statement = self.sql(
+            f"INSERT INTO {{posts}} ({names}, holder_name, holder_erased) "
+            f"SELECT u.*, e.name, {HOLDER_ERASED} FROM unnest("
+            + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in HELD_COLUMNS)
+            + f") AS u({names}) LEFT JOIN {{people}} AS e ON e.person_id = u.person_id"
         )
         curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
 

@@ -61,8 +61,9 @@ CHAIN_PAGE = 5_000
 DEFAULT_FOLDER = "var"
 # The version of each county's tables. 2: bodies, posts, people, personal keys;
 # 3: arrangements and assessment catalogues; 4: reconciliations, group lineage;
-# 5: the snapshots of bodies (made by the ledger's own factory when it creates tables).
-COUNTY_SCHEMA = 5
+# 5: the snapshots of bodies (made by the ledger's own factory when it creates tables);
+# 6: a post's holder on its rows.
+COUNTY_SCHEMA = 6
 
 
 # The first two digits of China's 31 province-level divisions (GB/T 2260).

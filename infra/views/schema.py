@@ -60,6 +60,11 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("role", "text"), ("full_time", "int"), ("concurrent", "int"),
         ("valid_from", "date"), ("valid_to", "date"),
         ("recorded_from", "ts"), ("recorded_to", "ts"),
+        # The holder as the people view shows them, copied from it when the row is
+        # written and blanked with it by erasure: a roster of thousands of posts reads
+        # them without a join (decision 22). Not in a post's rows as the writer makes
+        # them (``HELD_COLUMNS``): the store fills them in.
+        ("holder_name", "text"), ("holder_erased", "int"),
     ),
     "arrangements": (
         ("arrangement_id", "uuid"), ("zone_id", "uuid"), ("other_id", "uuid"), ("mode", "text"),
@@ -97,7 +102,23 @@ KEYS = {
 ADDED_COLUMNS = [
     ("lineage", "grp"), ("changes", "source"),
     ("lineage", "predecessor_tenant"), ("lineage", "successor_tenant"),
+    ("posts", "holder_name"), ("posts", "holder_erased"),
 ]
+# What fills an added column in the rows written before it (run once every added
+# column is there; a column not named is left NULL).
+BACKFILLS = {
+    ("posts", "holder_name"): (
+        "UPDATE {posts} SET "
+        "holder_name = (SELECT e.name FROM {people} AS e WHERE e.person_id = {posts}.person_id), "
+        "holder_erased = (SELECT COUNT(*) FROM {people} AS e "
+        "WHERE e.person_id = {posts}.person_id AND e.erased_at IS NOT NULL)"
+    ),
+}
+# A post's columns as the writer makes its rows: the holder's are the store's to fill,
+# from the people view (``e``) joined on the row's person (at ``HELD_PERSON``).
+HELD_COLUMNS = COLUMNS["posts"][:-2]
+HELD_PERSON = [name for name, _ in HELD_COLUMNS].index("person_id")
+HOLDER_ERASED = "CASE WHEN e.erased_at IS NULL THEN 0 ELSE 1 END"
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
 INDEX_DDL = [

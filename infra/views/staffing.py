@@ -27,8 +27,8 @@ BODY = "body_id, unit_id, type, name, attributes, established_on, abolished_on"
 # ``RosterPost``'s fields: ids as text, the end NULL while open (its one parameter is
 # the open end); then those of ``PostRow``, the same and the post's unit.
 ROSTER_POST = ("CAST(p.body_id AS TEXT), CAST(p.post_id AS TEXT), CAST(p.person_id AS TEXT), "
-               "e.name, e.erased_at IS NOT NULL, p.role, p.full_time <> 0, p.concurrent <> 0, "
-               "p.valid_from, NULLIF(p.valid_to, %s)")
+               "p.holder_name, p.holder_erased <> 0, p.role, p.full_time <> 0, "
+               "p.concurrent <> 0, p.valid_from, NULLIF(p.valid_to, %s)")
 POST = f"{ROSTER_POST}, CAST(p.unit_id AS TEXT)"
 
 
@@ -106,8 +106,7 @@ class StaffingQueries:
         """``_held``, asked with the other queries of a read."""
         rows = reads.ask(
             self.tables.sql(
-                f"SELECT {columns} "
-                "FROM {posts} AS p LEFT JOIN {people} AS e ON e.person_id = p.person_id "
+                f"SELECT {columns} FROM {{posts}} AS p "
                 f"WHERE p.{column} = %s AND p.recorded_from <= %s AND %s < p.recorded_to "
                 "AND p.valid_from <= %s AND %s < p.valid_to ORDER BY p.valid_from, p.post_id"
             ),

@@ -13,7 +13,17 @@ from datetime import date, datetime
 from typing import Any, Protocol, overload
 from uuid import UUID
 
-from infra.views.schema import ADDED_COLUMNS, COLUMNS, COLUMNS_BY_TABLE, INDEX_DDL, KEYS
+from infra.views.schema import (
+    ADDED_COLUMNS,
+    BACKFILLS,
+    COLUMNS,
+    COLUMNS_BY_TABLE,
+    HELD_COLUMNS,
+    HELD_PERSON,
+    HOLDER_ERASED,
+    INDEX_DDL,
+    KEYS,
+)
 
 Rows = Callable[[], list[Any]]
 
@@ -139,10 +149,14 @@ class ViewTables:
         with self.writing() as curs:
             have = {table: self.dialect.column_names(curs, self._names[table])
                     for table in {table for table, _ in ADDED_COLUMNS}}
-            for table, column in ADDED_COLUMNS:
-                if column not in have[table]:
-                    kind = self.dialect.types[COLUMNS_BY_TABLE[table][column]]
-                    curs.execute(self.sql(f"ALTER TABLE {{{table}}} ADD COLUMN {column} {kind}"))
+            added = [(table, column) for table, column in ADDED_COLUMNS
+                     if column not in have[table]]
+            for table, column in added:
+                kind = self.dialect.types[COLUMNS_BY_TABLE[table][column]]
+                curs.execute(self.sql(f"ALTER TABLE {{{table}}} ADD COLUMN {column} {kind}"))
+            for added_column in added:
+                if added_column in BACKFILLS:
+                    curs.execute(self.sql(BACKFILLS[added_column]))
 
     def table(self, name: str) -> Any:
         return self.dialect.identifier(self._names[name])
@@ -178,6 +192,18 @@ class ViewTables:
     def query(self, template: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.reading() as curs:
             return self.rows(curs, template, params)
+
+    def insert_posts(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
+        """Insert posts' rows, in ``HELD_COLUMNS`` order, each with its holder as the
+        people view shows them now."""
+        if rows:
+            names = ", ".join(name for name, _ in HELD_COLUMNS)
+            marks = ", ".join(["%s"] * len(HELD_COLUMNS))
+            curs.executemany(self.sql(
+                f"INSERT INTO {{posts}} ({names}, holder_name, holder_erased) "
+                f"SELECT {marks}, e.name, {HOLDER_ERASED} "
+                "FROM (SELECT 1) AS one LEFT JOIN {people} AS e ON e.person_id = %s"),
+                [(*row, row[HELD_PERSON]) for row in rows])
 
     def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows, in COLUMNS order, into one of the views' tables."""

@@ -100,11 +100,12 @@ class ViewWriter(ViewTables):
 
     def _write(self, curs: Any, batch: ViewBatch) -> None:
         self._apply_rewrites(curs, batch)
+        # People before posts: a post's row takes its holder's name from their row.
+        self._apply_people(curs, batch)
         for rewrite in batch.bodies:
             self._apply_body(curs, rewrite)
         for record in batch.records:
             self._apply_record(curs, record)
-        self._apply_people(curs, batch)
         self.insert(
             curs, "history",
             [
@@ -192,7 +193,7 @@ class ViewWriter(ViewTables):
                     int(post.full_time), int(post.concurrent), post.since, post.valid_to,
                     rewrite.recorded_at, STILL_BELIEVED,
                 ))
-        self.insert(curs, "posts", rows)
+        self.insert_posts(curs, rows)
 
     def _apply_record(self, curs: Any, record: RecordRewrite) -> None:
         key = COLUMNS[record.table][0][0]
@@ -218,6 +219,11 @@ class ViewWriter(ViewTables):
                     self.sql("UPDATE {people} SET name = NULL, erased_at = %s "
                               "WHERE person_id = %s"),
                     (person.erased_at, person.person_id),
+                )
+                curs.execute(
+                    self.sql("UPDATE {posts} SET holder_name = NULL, holder_erased = 1 "
+                              "WHERE person_id = %s"),
+                    (person.person_id,),
                 )
 
 def _json(value: Any) -> str:
