@@ -62,7 +62,7 @@ DEFAULT_FOLDER = "var"
 # The version of each county's tables. 2: bodies, posts, people, personal keys;
 # 3: arrangements and assessment catalogues; 4: reconciliations, group lineage;
 # 5: the snapshots of bodies (made by the ledger's own factory when it creates tables);
-# 6: a post's holder on its rows.
+# 6: a post's holder on its rows, a body's posts by index.
 COUNTY_SCHEMA = 6
 
 

@@ -135,6 +135,7 @@ INDEX_DDL = [
     "CREATE INDEX IF NOT EXISTS {posts_by_unit} ON {posts} (unit_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {posts_by_post} ON {posts} (post_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {posts_by_person} ON {posts} (person_id)",
+    "CREATE INDEX IF NOT EXISTS {posts_by_body} ON {posts} (body_id, recorded_to)",
     "CREATE INDEX IF NOT EXISTS {arrangements_by_zone} ON {arrangements} (zone_id)",
     "CREATE INDEX IF NOT EXISTS {catalogues_by_town} ON {catalogues} (town_id, year)",
 ]
@@ -145,7 +146,7 @@ INDEXES = (
     "units_by_unit", "units_by_time", "units_by_parent", "units_by_federation",
     "history_by_date", "changes_by_date", "lineage_by_predecessor", "lineage_by_successor",
     "bodies_by_unit", "bodies_by_body", "posts_by_unit", "posts_by_post", "posts_by_person",
-    "arrangements_by_zone", "catalogues_by_town",
+    "posts_by_body", "arrangements_by_zone", "catalogues_by_town",
 )
 
 def still_applies(table: str) -> str:

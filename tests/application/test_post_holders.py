@@ -67,16 +67,24 @@ def test_erasure_blanks_the_holder_on_every_row_of_their_posts(storage: Storage)
 
 
 def test_a_county_made_before_holders_on_posts_gets_them_at_start_up(storage: Storage) -> None:
+    """…and the index that finds a body's posts."""
     code = county_code()
     storage.onboard_tenant(code, "测试县", "6501", unlisted=True)
     ledger = storage.county(code).ledger
     body = _body(ledger)
     kept, erased = _appoint(ledger, body, "张三"), _appoint(ledger, body, "王五")
     ledger.erase_person(erased, "test")
-    posts = f"t{code}_posts" if isinstance(storage, PostgresStorage) else "posts"
+    on_postgres = isinstance(storage, PostgresStorage)
+    posts, by_body = (f"t{code}_posts", f"t{code}_posts_by_body") if on_postgres else (
+        "posts", "posts_by_body")
     with started_again(storage, code, 5, f"ALTER TABLE {posts} DROP COLUMN holder_name",
-                       f"ALTER TABLE {posts} DROP COLUMN holder_erased") as reopened:
+                       f"ALTER TABLE {posts} DROP COLUMN holder_erased",
+                       f"DROP INDEX {by_body}") as reopened:
         county = reopened.county(code)
         assert _holders(county, body) == {str(kept): ("张三", False), str(erased): (None, True)}
+        indexes = county.views.query(
+            "SELECT indexname AS name FROM pg_indexes" if on_postgres
+            else "SELECT name FROM sqlite_master WHERE type = 'index'")
+        assert by_body in {row["name"] for row in indexes}
         later = _appoint(county.ledger, body, "赵六")
         assert _holders(county, body)[str(later)] == ("赵六", False)
