@@ -33,8 +33,8 @@ class PersonKeyStore:
 
     def forget_erased(self) -> None:
         """After an erasure: leave no copy of the erased data in the store's files."""
-        self.tables.dialect.forget_erased(
-            self.tables.datastore, [self.tables.table("people"), self.tables.table("person_keys")])
+        self.tables.dialect.forget_erased(self.tables.datastore, [
+            self.tables.table(name) for name in ("people", "posts", "person_keys")])
 
 
 def shred(tables: ViewTables, curs: Any, person_ids: Sequence[UUID]) -> None:
