@@ -235,10 +235,7 @@ class CountyLedger(Application[UUID]):
             name=name,
             code=code,
             parent=parent,
-            effective_date=effective_date,
-            change_id=stamp.change_id,
-            actor=actor,
-            recorded_at=stamp.recorded_at,
+            stamp=stamp,
         )
         return self._commit(
             stamp, ChangeType.ESTABLISHMENT, authority, [unit], created=[unit.id], made=unit.id
@@ -609,10 +606,7 @@ class CountyLedger(Application[UUID]):
                     name=spec.name,
                     code=spec.code,
                     parent=parent,
-                    effective_date=effective_date,
-                    change_id=stamp.change_id,
-                    actor=actor,
-                    recorded_at=stamp.recorded_at,
+                    stamp=stamp,
                     unit_id=spec.id,
                 )
                 on_unit()

@@ -172,9 +172,7 @@ class ReleaseRecording:
         [row] = item.release_rows
         unit = Unit.establish(
             kind=row.kind, name=row.name, code=row.code,
-            parent=None if row.is_town else self.town(row),
-            effective_date=self.day, change_id=stamp.change_id, actor=stamp.actor,
-            recorded_at=stamp.recorded_at)
+            parent=None if row.is_town else self.town(row), stamp=stamp)
         return Step([unit], self._new([unit]))
 
     def _dissolution(self, item: Item, stamp: Stamp) -> Step:

@@ -38,7 +38,7 @@ def run(ctx: Context) -> list[Row]:
         for i in range(CLIENTS)]
     ledger = ctx.storage().onboard("659902").ledger
     baseline_town = Unit.establish(kind=UnitKind.TOWN, name="基准镇", code=None, parent=None,
-                                   **_event_fields(_stamp(ESTABLISHED)))
+                                   stamp=_stamp(ESTABLISHED))
     ledger.save(baseline_town)
 
     rest_rates, save_rates, failures = [], [], []
@@ -113,11 +113,6 @@ def _stamp(day: str) -> Stamp:
     return Stamp(date.fromisoformat(day), uuid4(), "bench", datetime.now(timezone.utc))
 
 
-def _event_fields(stamp: Stamp) -> dict[str, Any]:
-    return {"effective_date": stamp.effective_date, "change_id": stamp.change_id,
-            "actor": stamp.actor, "recorded_at": stamp.recorded_at}
-
-
 def _save_loop(ledger: CountyLedger, town: Unit, cycles: int, round_no: int) -> float:
     """Saves per second of the same seven writes per cycle, timing only ``save()``."""
     spent = 0.0
@@ -138,7 +133,7 @@ def _save_loop(ledger: CountyLedger, town: Unit, cycles: int, round_no: int) -> 
         for n in range(4):
             stamp = _stamp(ESTABLISHED)
             village = Unit.establish(kind=UnitKind.VILLAGE, name=f"村{round_no}-{c}-{n}",
-                                     code=None, parent=town, **_event_fields(stamp))
+                                     code=None, parent=town, stamp=stamp)
             save(stamp, ChangeType.ESTABLISHMENT, [village], [village.id])
             villages.append(village)
         stamp = _stamp(RENAMED)

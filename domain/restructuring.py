@@ -187,8 +187,5 @@ def _establish(
         name=name,
         code=code,
         parent=parent,
-        effective_date=stamp.effective_date,
-        change_id=stamp.change_id,
-        actor=stamp.actor,
-        recorded_at=stamp.recorded_at,
+        stamp=stamp,
     )

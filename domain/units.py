@@ -10,7 +10,7 @@ the invariants live. ``facts_on(day)`` answers what the unit was on a date and
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -109,10 +109,7 @@ class Unit(Retractable):
         name: str,
         code: str | None,
         parent: Unit | None,
-        effective_date: date,
-        change_id: UUID,
-        actor: str,
-        recorded_at: datetime,
+        stamp: Stamp,
         unit_id: UUID | None = None,
     ) -> Unit:
         if code is not None and len(code) != kind.code_length:
@@ -128,11 +125,11 @@ class Unit(Retractable):
         if kind.level is Level.VILLAGE:
             if parent is None:
                 raise RuleRefused("H4", f"a {kind.value} needs a town-level parent")
-            parent.require_hosts_child(kind, effective_date)
+            parent.require_hosts_child(kind, stamp.effective_date)
         extra: dict[str, Any] = {"id": unit_id} if unit_id is not None else {}
         return cls._create_stamped(
             cls.Established,
-            Stamp(effective_date, change_id, actor, recorded_at),
+            stamp,
             kind=kind.value,
             name=name,
             code=code,

@@ -21,6 +21,4 @@ def stamp(iso: str) -> Stamp:
 def unit(kind: UnitKind, name: str = "安阳镇", parent: Unit | None = None,
          on: str = "2010-01-01") -> Unit:
     s = stamp(on)
-    return Unit.establish(kind=kind, name=name, code=None, parent=parent,
-                          effective_date=s.effective_date, change_id=s.change_id,
-                          actor=s.actor, recorded_at=s.recorded_at)
+    return Unit.establish(kind=kind, name=name, code=None, parent=parent, stamp=s)

@@ -20,8 +20,7 @@ def stamp(day: str) -> Stamp:
 
 def establish(kind: UnitKind, name: str, parent: Unit | None = None, day: str = "2010-01-01") -> Unit:
     s = stamp(day)
-    return Unit.establish(kind=kind, name=name, code=None, parent=parent, effective_date=s.effective_date,
-                          change_id=s.change_id, actor="test", recorded_at=s.recorded_at)
+    return Unit.establish(kind=kind, name=name, code=None, parent=parent, stamp=s)
 
 
 @pytest.fixture
