@@ -12,9 +12,11 @@ from uuid import UUID
 
 from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.sqlite import (
+    SQLiteAggregateRecorder,
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteDatastore,
+    SQLiteFactory,
     SQLiteTrackingRecorder,
 )
 
@@ -30,6 +32,29 @@ def _timestamp(value: datetime) -> str:
 
 # How often an erasure tries to empty the write-ahead log while readers hold it.
 CHECKPOINT_ATTEMPTS = 10
+
+
+class SnapshotRecorder(SQLiteAggregateRecorder):
+    """The library's recorder of a county's snapshots; a snapshot replaces its
+    aggregate's older ones, in the same transaction (decision 23)."""
+
+    def _insert_events(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent],
+                       **kwargs: Any) -> Sequence[int] | None:
+        super()._insert_events(c, stored_events, **kwargs)
+        # A fixed word: each county has a database file of its own. The id as the
+        # library's insert writes it.
+        c.executemany(f"DELETE FROM {self.events_table_name} WHERE originator_id = ? "
+                      "AND originator_version < ?",
+                      [(e.originator_id.hex if isinstance(e.originator_id, UUID)
+                        else e.originator_id, e.originator_version) for e in stored_events])
+        return None
+
+
+class CountyFactory(SQLiteFactory):
+    """The library's factory, with the snapshots' recorder (a ledger's one aggregate
+    recorder)."""
+
+    aggregate_recorder_class = SnapshotRecorder
 
 
 class StoreBusy(OperationalError):

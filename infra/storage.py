@@ -463,7 +463,7 @@ class SQLiteStorage(Storage):
         ledger = CountyLedger(
             code,
             env={
-                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "PERSISTENCE_MODULE": "infra.sqlite:CountyFactory",
                 "APPLICATION_RECORDER_TOPIC": "infra.sqlite:CountyEventRecorder",
                 "SQLITE_DBNAME": str(self.folder / f"{code}.db"),
                 "CREATE_TABLE": "y" if create else "n",
