@@ -55,11 +55,20 @@ _DATASTORES: dict[str, PostgresDatastore] = {}
 # INSERT from arrays, with no round trip of their own. (See CountyEventRecorder.)
 COPY_FROM = 100
 
+# A statement of at most this many parameters inserts its rows as VALUES, a
+# parameter per value: psycopg dumps those for a third of the CPU of a typed array
+# per column (a row of 11 columns: 14 µs against 48), and keeps a statement of up to
+# 50 parameters parsed (MAX_CACHED_STATEMENT_PARAMS; one of more is parsed again at
+# every run, dearer than the arrays). A command's few rows per table go so.
+VALUES_PARAMS = 50
+
+# The events' columns as inserted, with their types.
+EVENT_COLUMNS = (("originator_id", "uuid"), ("originator_version", "bigint"),
+                 ("topic", "text"), ("state", "bytes"))
+
 # The columns of each table rows are copied into: the views' own, and the events'
 # with the positions drawn for them.
-COPIED = {**COLUMNS, "events": (
-    ("notification_id", "bigint"), ("originator_id", "uuid"), ("originator_version", "bigint"),
-    ("topic", "text"), ("state", "bytes"))}
+COPIED = {**COLUMNS, "events": (("notification_id", "bigint"), *EVENT_COLUMNS)}
 
 # The longest one statement may run: the largest writes (a county's whole history
 # rewritten into its views) take a few seconds; under gunicorn's 60 s worker
@@ -166,8 +175,9 @@ class CountyEventRecorder(PostgresApplicationRecorder):
     """The library's recorder, chaining the events and writing a command's view rows
     in the events' own transaction.
 
-    The events are inserted from an array per column (not the library's array of
-    composite values, slower to encode), and the insert answers, besides their
+    The events are inserted as VALUES, or from an array per column when they are
+    many (not the library's array of composite values, slower to encode; see
+    ``VALUES_PARAMS``), and the insert answers, besides their
     positions, what the views need to know before writing with them (the last
     position stored before them, the tracked one, the chain's last link): no round
     trip more than the library's own.
@@ -217,11 +227,8 @@ class CountyEventRecorder(PostgresApplicationRecorder):
             return
         self._lock_table(curs)
         self._notify_channel(curs)
-        columns = zip(*((e.originator_id, e.originator_version, e.topic, e.state)
-                        for e in stored_events), strict=True)
-        curs.execute(self.views.insert_events_sql(),
-                     [*(list(column) for column in columns), self.views.application_name],
-                     prepare=True)
+        rows = [(e.originator_id, e.originator_version, e.topic, e.state) for e in stored_events]
+        self.views.insert_events(curs, rows)
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -310,6 +317,7 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         self.county = county
         self.application_name = prefix
         self._init_views({n: f"{prefix}_{n}" for n in (*TABLES, *INDEXES, "events", "tracking")})
+        self._inserts: dict[tuple[str, int], Any] = {}
         self.sql_create_statements.extend(self.view_ddl())
 
     def _head_sql(self) -> Any:
@@ -318,17 +326,37 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
         )
 
-    def insert_events_sql(self) -> Any:
-        """The county's events inserted from one array per column; each row answers its
-        position and, read before the insert (under the events' table lock), the last
-        position stored, the tracked one and the chain's last link."""
-        return self.sql(
-            "INSERT INTO {events} (originator_id, originator_version, topic, state) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
-            "RETURNING notification_id, (SELECT MAX(notification_id) FROM {events}) AS before, "
+    def insert_events(self, curs: Any, rows: Sequence[tuple[Any, ...]]) -> None:
+        """The county's events inserted (``inserting``); each row answers its position
+        and, read before the insert (under the events' table lock), the last position
+        stored, the tracked one and the chain's last link."""
+        statement, params = self.inserting("events", EVENT_COLUMNS, rows, (
+            " RETURNING notification_id, (SELECT MAX(notification_id) FROM {events}) AS before, "
             "(SELECT notification_id FROM {tracking} WHERE application_name = %s) AS tracked, "
-            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1) AS link"
-        )
+            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1) AS link"))
+        curs.execute(statement, [*params, self.application_name], prepare=True)
+
+    def inserting(self, table: str, columns: Sequence[tuple[str, str]],
+                  rows: Sequence[tuple[Any, ...]], then: str = "") -> tuple[Any, list[Any]]:
+        """The statement inserting ``rows`` into ``table`` (its template followed by
+        ``then``), and its parameters: as VALUES, a parameter per value (up to
+        ``VALUES_PARAMS``), or from a typed array per column, however many rows.
+        Kept per table and number of rows (0: arrays)."""
+        count = len(rows) if len(rows) * len(columns) <= VALUES_PARAMS else 0
+        statement = self._inserts.get((table, count))
+        if statement is None:
+            types = self.dialect.types
+            head = f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)})"
+            if count:
+                row = "(" + ", ".join(f"%b::{types[kind]}" for _, kind in columns) + ")"
+                template = f"{head} VALUES {', '.join([row] * count)}"
+            else:
+                template = (f"{head} SELECT * FROM unnest("
+                            + ", ".join(f"%b::{types[kind]}[]" for _, kind in columns) + ")")
+            statement = self._inserts[table, count] = self.sql(template + then)
+        if count:
+            return statement, [value for row in rows for value in row]
+        return statement, [list(values) for values in zip(*rows, strict=True)]
 
     def draw_positions(self, curs: Any, count: int) -> tuple[list[int], tuple[int, int, bytes]]:
         """``count`` consecutive positions taken from the events' sequence at once,
@@ -368,22 +396,15 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             (self.application_name, batch.last_position), prepare=True)
 
     def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
-        """All rows in one statement, a typed array per column: one round trip
-        and one prepared statement, however many rows; many rows outside a
-        pipeline are copied in."""
+        """All rows in one statement (``inserting``): one round trip; many rows
+        outside a pipeline are copied in."""
         if not rows:
             return
         if len(rows) >= COPY_FROM and curs.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF:
             self.copy(curs, table, rows)
             return
-        columns = COLUMNS[table]
-        statement = self.sql(
-            f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)}) "
-            "SELECT * FROM unnest("
-            + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in columns)
-            + ")"
-        )
-        curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
+        statement, params = self.inserting(table, COLUMNS[table], rows)
+        curs.execute(statement, params, prepare=True)
 
     def insert_posts(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
         """Posts' rows from an array per column, as ``insert`` does (never copied: a
