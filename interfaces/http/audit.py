@@ -6,9 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from interfaces.http.auth import require_county
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import county, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, answers
 from interfaces.http.schemas import audit as schemas

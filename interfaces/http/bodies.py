@@ -9,13 +9,13 @@ from uuid import UUID
 import orjson
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from application.rows import StaffedBody, UnitRoster
 from domain.bodies import BodyType
 from infra.storage import County
 from infra.views.tables import Reads
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import fresh, fresh_read, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import bodies as schemas

@@ -7,12 +7,12 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.ledger import CountyLedger, Receipt
 from application.rows import ChangeRow
 from domain.changes import ChangeType
 from domain.kinds import UnitKind
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import decode_cursor, encode_cursor, fresh, is_position
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import changes as schemas

@@ -18,12 +18,12 @@ from typing import Any
 import orjson
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.feed import FeedEvent, feed_types, read_feed
 from infra.storage import Storage
 from interfaces.cloudevents import cloud_event
 from interfaces.http.auth import require_county
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import county, storage
 from interfaces.http.problems import COUNTY_READ, Problem, answers
 from interfaces.http.schemas import events as schemas

@@ -7,11 +7,11 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from application.rows import CatalogueRow
 from domain.assessment import Item
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import norms as schemas

@@ -11,7 +11,6 @@ import os
 import time
 
 from flask import Flask, Response, current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -24,6 +23,7 @@ from prometheus_client import (
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import storage
 from interfaces.http.problems import answers, problem_response
 

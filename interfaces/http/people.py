@@ -7,11 +7,11 @@ from uuid import UUID
 
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.rows import PersonRow
 from domain.people import Person, Rank, Source
 from interfaces.http.auth import require_county
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import county, fresh, moment
 from interfaces.http.problems import COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import people as schemas

@@ -6,10 +6,10 @@ from typing import Any
 from uuid import UUID
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from domain.bodies import Appointment, Role
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.problems import COUNTY_WRITE, answers
 from interfaces.http.schemas import posts as schemas
 from interfaces.http.schemas.common import ReceiptOut

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from application.change_counts import CountyYears, count_changes, sum_counts, village_figures
@@ -24,6 +23,7 @@ from infra.storage import County
 from infra.views.counts import ceased_units, counted_changes, towns, village_units_on
 from infra.views.schema import Moment
 from interfaces.http.auth import require_county, require_operator
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import city_counties, county, fresh, storage
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, COUNTY_WRITE, Problem, answers
 from interfaces.http.schemas import releases as schemas

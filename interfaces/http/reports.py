@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application import reports
 from domain.rulebook import RULES, Finding
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import city_counties, fresh, moment
 from interfaces.http.problems import AUTHENTICATED, COUNTY_READ, answers
 from interfaces.http.schemas import reports as schemas

@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from infra.directory import TenantExists
 from infra.storage import COUNTY_CODE, NotACounty
 from interfaces.http.auth import CITY_ROLE, require_county, require_operator
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import (
     CITY_CODE,
     county,

@@ -13,12 +13,12 @@ from uuid import UUID
 import orjson
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from application.ledger import Receipt
 from application.rows import TreeRow, UnitOnDate
 from domain.kinds import UnitKind
 from domain.units import ACTIVE, Population
+from interfaces.http.blueprint import Blueprint
 from interfaces.http.context import (
     decode_cursor,
     encode_cursor,

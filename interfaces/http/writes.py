@@ -15,6 +15,10 @@ from interfaces.http.context import county
 from interfaces.http.operations import WRITES
 from interfaces.http.schemas.common import ReceiptOut
 
+# The answer a claimed idempotency key holds before the write commits (made once:
+# a schema costs more to make than to dump with).
+RECEIPT = ReceiptOut()
+
 
 def authority(data: dict[str, Any]) -> Authority | None:
     """The document a request cites for its change, if it names one."""
@@ -26,7 +30,7 @@ def write(code: str, command: Callable[[County, str], Receipt]) -> Receipt:
     """Run a command as an editor and bring the views up to it before answering."""
     who = require_county(code, "edit")
     place = county(code)
-    with idempotency.attempt(ReceiptOut().dump):
+    with idempotency.attempt(RECEIPT.dump):
         receipt = command(place, who.actor)
     WRITES.labels(receipt.type).inc()
     if not receipt.views_current:
