@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 from prometheus_client import multiprocess, values
 
 from infra.storage import Settings, open_storage
@@ -86,6 +87,16 @@ def on_exit(_server: Any) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+class ApiLogger(Logger):
+    """gunicorn's logger without its access lines, which are the API's own
+    (``interfaces.http.logs``): given a logging configuration, gunicorn would
+    gather every request's fields for a line its configuration then drops
+    (40 µs a request, a tenth of a ``/healthz``)."""
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        return None
+
+
 def honest_connections(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
     """The WSGI application, closing the connection after an answer that left some of
     the request's body unread (a 413, a 401 or 404 sent before reading it).
@@ -133,6 +144,7 @@ def gunicorn_settings(host: str | None = None, port: int | None = None) -> dict[
         "graceful_timeout": 4,
         # JSON lines on stderr; the access lines are the API's own (interfaces.http.logs).
         "accesslog": None,
+        "logger_class": ApiLogger,
         "errorlog": "-",
         "logconfig_dict": logging_config(
             access=os.environ.get("GRASSROOTS_ACCESS_LOG", "on").lower() != "off"),
