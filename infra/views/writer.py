@@ -20,6 +20,10 @@ from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
 from infra.views.tables import Reads, ViewTables
 
+# Units whose rows one statement closes at most: few statements to keep, each well
+# within both stores' limits on parameters.
+CLOSED_AT_ONCE = 32
+
 
 def known_before(before: int | None, tracked: int | None, link: Any) -> tuple[int, int, bytes]:
     """What ``record_with_events`` needs to know, as a store reads it under the lock:
@@ -151,24 +155,39 @@ class ViewWriter(ViewTables):
         )
 
     def _apply_rewrites(self, curs: Any, batch: ViewBatch) -> None:
+        """Each rewritten unit's believed rows closed, then its new rows inserted, in
+        as few statements as that order allows: the closes wait with the rows, and
+        both are written (closes first) before a unit they name is closed again,
+        since its rows to close may be among those still waiting."""
+        closing: dict[datetime, list[UUID]] = {}
         rows: list[tuple[Any, ...]] = []
+        waiting: set[UUID] = set()  # the units closing and rows name
         for rewrite in batch.rewrites:
             if not rewrite.is_new:
-                # Rows to close may be among those still waiting to be inserted.
-                self.insert(curs, "units", rows)
-                rows = []
-                curs.execute(
-                    self.sql(
-                        "UPDATE {units} SET recorded_to = %s WHERE unit_id = %s "
-                        "AND recorded_to = %s"
-                    ),
-                    (rewrite.recorded_at, rewrite.unit_id, STILL_BELIEVED),
-                )
+                if rewrite.unit_id in waiting:
+                    self._close_units(curs, closing)
+                    self.insert(curs, "units", rows)
+                    closing, rows, waiting = {}, [], set()
+                closing.setdefault(rewrite.recorded_at, []).append(rewrite.unit_id)
+            waiting.add(rewrite.unit_id)
             rows.extend(
                 (*UnitRow.columns_of(rewrite.unit_id, segment.facts),
                  segment.valid_from, segment.valid_to, rewrite.recorded_at, STILL_BELIEVED)
                 for segment in rewrite.segments)
+        self._close_units(curs, closing)
         self.insert(curs, "units", rows)
+
+    def _close_units(self, curs: Any, closing: dict[datetime, list[UUID]]) -> None:
+        """The believed rows of units closed at a recorded time, up to
+        ``CLOSED_AT_ONCE`` units a statement."""
+        for recorded_at, unit_ids in closing.items():
+            for start in range(0, len(unit_ids), CLOSED_AT_ONCE):
+                chunk = unit_ids[start:start + CLOSED_AT_ONCE]
+                curs.execute(
+                    self.sql("UPDATE {units} SET recorded_to = %s WHERE recorded_to = %s "
+                             f"AND unit_id IN ({', '.join(['%s'] * len(chunk))})"),
+                    (recorded_at, STILL_BELIEVED, *chunk),
+                )
 
     def _apply_body(self, curs: Any, rewrite: BodyRewrite) -> None:
         close = "UPDATE {%s} SET recorded_to = %%s WHERE %s = %%s AND recorded_to = %%s"
