@@ -110,7 +110,7 @@ class TenantDirectory:
             text = template
             for word, sqltype in self.dialect.types.items():
                 text = text.replace("{" + word + "}", sqltype)
-            self._sql[template] = self.dialect.statement(text, NAMES)
+            self._sql[template] = self.dialect.rendered(self.dialect.statement(text, NAMES))
         return self._sql[template]
 
     def _select(self, template: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
