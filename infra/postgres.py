@@ -308,6 +308,19 @@ class PipelinedReads:
         return curs.fetchall
 
 
+def _values_count(columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]) -> int:
+    """How many rows go as VALUES (all, when few enough: ``VALUES_PARAMS``), else 0."""
+    return len(rows) if len(rows) * len(columns) <= VALUES_PARAMS else 0
+
+
+def _params(rows: Sequence[tuple[Any, ...]], count: int) -> list[Any]:
+    """The parameters of rows sent as ``count`` VALUES (a value each), or (0) as a
+    list per column."""
+    if count:
+        return [value for row in rows for value in row]
+    return [list(values) for values in zip(*rows, strict=True)]
+
+
 class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     dialect = PostgresDialect()
 
@@ -342,21 +355,23 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         ``then``), and its parameters: as VALUES, a parameter per value (up to
         ``VALUES_PARAMS``), or from a typed array per column, however many rows.
         Kept per table and number of rows (0: arrays)."""
-        count = len(rows) if len(rows) * len(columns) <= VALUES_PARAMS else 0
+        count = _values_count(columns, rows)
         statement = self._inserts.get((table, count))
         if statement is None:
-            types = self.dialect.types
-            head = f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)})"
-            if count:
-                row = "(" + ", ".join(f"%b::{types[kind]}" for _, kind in columns) + ")"
-                template = f"{head} VALUES {', '.join([row] * count)}"
-            else:
-                template = (f"{head} SELECT * FROM unnest("
-                            + ", ".join(f"%b::{types[kind]}[]" for _, kind in columns) + ")")
-            statement = self._inserts[table, count] = self.sql(template + then)
+            statement = self._inserts[table, count] = self.sql(
+                f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)}) "
+                f"{self._rows_of(columns, count)}{then}")
+        return statement, _params(rows, count)
+
+    def _rows_of(self, columns: Sequence[tuple[str, str]], count: int) -> str:
+        """SQL of ``count`` rows as VALUES, or (0) of a typed array per column
+        unnested, for the parameters ``_params`` gives."""
+        types = self.dialect.types
         if count:
-            return statement, [value for row in rows for value in row]
-        return statement, [list(values) for values in zip(*rows, strict=True)]
+            row = "(" + ", ".join(f"%b::{types[kind]}" for _, kind in columns) + ")"
+            return f"VALUES {', '.join([row] * count)}"
+        return "SELECT * FROM unnest(" + ", ".join(
+            f"%b::{types[kind]}[]" for _, kind in columns) + ")"
 
     def draw_positions(self, curs: Any, count: int) -> tuple[list[int], tuple[int, int, bytes]]:
         """``count`` consecutive positions taken from the events' sequence at once,
@@ -407,18 +422,20 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         curs.execute(statement, params, prepare=True)
 
     def insert_posts(self, curs: Any, rows: list[tuple[Any, ...]]) -> None:
-        """Posts' rows from an array per column, as ``insert`` does (never copied: a
-        copy cannot join), each with its holder from the people view."""
+        """Posts' rows as ``insert`` sends them, never copied (a copy cannot join),
+        each with its holder from the people view."""
         if not rows:
             return
-        names = ", ".join(name for name, _ in HELD_COLUMNS)
-        statement = self.sql(
-            f"INSERT INTO {{posts}} ({names}, holder_name, holder_erased) "
-            f"SELECT u.*, e.name, {HOLDER_ERASED} FROM unnest("
-            + ", ".join(f"%b::{self.dialect.types[kind]}[]" for _, kind in HELD_COLUMNS)
-            + f") AS u({names}) LEFT JOIN {{people}} AS e ON e.person_id = u.person_id"
-        )
-        curs.execute(statement, [list(values) for values in zip(*rows, strict=True)], prepare=True)
+        count = _values_count(HELD_COLUMNS, rows)
+        statement = self._inserts.get(("held posts", count))
+        if statement is None:
+            names = ", ".join(name for name, _ in HELD_COLUMNS)
+            statement = self._inserts["held posts", count] = self.sql(
+                f"INSERT INTO {{posts}} ({names}, holder_name, holder_erased) "
+                f"SELECT u.*, e.name, {HOLDER_ERASED} "
+                f"FROM ({self._rows_of(HELD_COLUMNS, count)}) AS u({names}) "
+                "LEFT JOIN {people} AS e ON e.person_id = u.person_id")
+        curs.execute(statement, _params(rows, count), prepare=True)
 
     @contextmanager
     def writing(self) -> Iterator[Any]:

@@ -103,3 +103,31 @@ def test_events_inserted_as_values_are_stored_as_from_arrays(
     at = {row[4]: row[:4] for row in stored["values"]["events"]}  # by notification_id
     assert [at[p] for p in positions["values"]] == [
         (e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+
+
+@pytest.mark.parametrize("count", [1, 4, 9])
+def test_posts_inserted_as_values_take_their_holders_as_from_arrays(
+    pg_storage: Storage, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    """Each post's row takes its holder from the people view, whichever way its rows
+    go (9 posts are more than VALUES_PARAMS allows, and go from arrays either way);
+    a holder the people view lacks leaves the row without a name, not erased."""
+    named, erased, unknown = SAMPLES["uuid"]
+    posts = [(uuid5(NAMESPACE_OID, f"post{n}"), named, named, (named, erased, unknown)[n % 3],
+              "member", n % 2, 0, date(2020, 1, 1), date(9999, 12, 31),
+              SAMPLES["ts"][0], SAMPLES["ts"][1]) for n in range(count)]
+    stored = {}
+    for path, bound in (("values", infra.postgres.VALUES_PARAMS), ("arrays", 0)):
+        monkeypatch.setattr(infra.postgres, "VALUES_PARAMS", bound)
+        code = _county(pg_storage)
+        views = pg_storage.county(code).views
+        with views.writing() as curs:
+            views.insert(curs, "people", [
+                (named, "张三", "none", "other", SAMPLES["ts"][0], None),
+                (erased, None, "none", "other", SAMPLES["ts"][0], SAMPLES["ts"][0])])
+            views.insert_posts(curs, posts)
+        stored[path] = _stored(pg_storage, code, ["posts"])["posts"]
+    assert stored["values"] == stored["arrays"]
+    holders = {row[0]: row[-2:] for row in stored["values"]}
+    assert [holders[post[0]] for post in posts] == [
+        (("张三", 0), (None, 1), (None, 0))[n % 3] for n in range(count)]
