@@ -38,7 +38,7 @@ def _rows(table: str, count: int) -> list[tuple[Any, ...]]:
         tuple(
             SAMPLES[kind][n % 3] if i < 3 or n == 0 or (i + n) % 2 else None
             for i, (_, kind) in enumerate(columns)
-        ) if table != "chain" else (n + 1, SAMPLES["bytes"][n % 3])
+        )
         for n in range(count)
     ]
 
@@ -65,21 +65,34 @@ def _stored(storage: Storage, code: str, tables: Any) -> dict[str, list[tuple[An
                 for table in tables}
 
 
+def _both_ways(storage: Storage, monkeypatch: pytest.MonkeyPatch, write: Any,
+               tables: Any) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
+    """What ``write(views, curs)`` stores in ``tables`` of a new county, its rows sent
+    as VALUES (``"values"``) and from arrays (``"arrays"``)."""
+    stored = {}
+    for path, bound in (("values", infra.postgres.VALUES_PARAMS), ("arrays", 0)):
+        monkeypatch.setattr(infra.postgres, "VALUES_PARAMS", bound)
+        code = _county(storage)
+        views = storage.county(code).views
+        with views.writing() as curs:
+            write(views, curs)
+        stored[path] = _stored(storage, code, tables)
+    return stored
+
+
 @pytest.mark.parametrize("count", [1, 2, 3])
 def test_view_rows_inserted_as_values_are_stored_as_from_arrays(
     pg_storage: Storage, monkeypatch: pytest.MonkeyPatch, count: int
 ) -> None:
-    tables = [t for t in COLUMNS if count * len(COLUMNS[t]) <= infra.postgres.VALUES_PARAMS]
-    stored = {}
-    for path, bound in (("values", infra.postgres.VALUES_PARAMS), ("arrays", 0)):
-        monkeypatch.setattr(infra.postgres, "VALUES_PARAMS", bound)
-        code = _county(pg_storage)
-        views = pg_storage.county(code).views
-        with views.writing() as curs:
-            for table in tables:
-                if table != "chain":  # the county's own chain has its first link
-                    views.insert(curs, table, _rows(table, count))
-        stored[path] = _stored(pg_storage, code, [t for t in tables if t != "chain"])
+    # Not the chain: the county's own chain has its first link.
+    tables = [t for t in COLUMNS
+              if count * len(COLUMNS[t]) <= infra.postgres.VALUES_PARAMS and t != "chain"]
+
+    def write(views: Any, curs: Any) -> None:
+        for table in tables:
+            views.insert(curs, table, _rows(table, count))
+
+    stored = _both_ways(pg_storage, monkeypatch, write, tables)
     assert stored["values"] == stored["arrays"]
     assert all(len(rows) == count for rows in stored["values"].values())
 
@@ -116,18 +129,15 @@ def test_posts_inserted_as_values_take_their_holders_as_from_arrays(
     posts = [(uuid5(NAMESPACE_OID, f"post{n}"), named, named, (named, erased, unknown)[n % 3],
               "member", n % 2, 0, date(2020, 1, 1), date(9999, 12, 31),
               SAMPLES["ts"][0], SAMPLES["ts"][1]) for n in range(count)]
-    stored = {}
-    for path, bound in (("values", infra.postgres.VALUES_PARAMS), ("arrays", 0)):
-        monkeypatch.setattr(infra.postgres, "VALUES_PARAMS", bound)
-        code = _county(pg_storage)
-        views = pg_storage.county(code).views
-        with views.writing() as curs:
-            views.insert(curs, "people", [
-                (named, "张三", "none", "other", SAMPLES["ts"][0], None),
-                (erased, None, "none", "other", SAMPLES["ts"][0], SAMPLES["ts"][0])])
-            views.insert_posts(curs, posts)
-        stored[path] = _stored(pg_storage, code, ["posts"])["posts"]
+
+    def write(views: Any, curs: Any) -> None:
+        views.insert(curs, "people", [
+            (named, "张三", "none", "other", SAMPLES["ts"][0], None),
+            (erased, None, "none", "other", SAMPLES["ts"][0], SAMPLES["ts"][0])])
+        views.insert_posts(curs, posts)
+
+    stored = _both_ways(pg_storage, monkeypatch, write, ["posts"])
     assert stored["values"] == stored["arrays"]
-    holders = {row[0]: row[-2:] for row in stored["values"]}
+    holders = {row[0]: row[-2:] for row in stored["values"]["posts"]}
     assert [holders[post[0]] for post in posts] == [
         (("张三", 0), (None, 1), (None, 0))[n % 3] for n in range(count)]
