@@ -399,17 +399,6 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
             for row in rows:
                 copy.write_row(row)
 
-    def _track(self, curs: Any, batch: ViewBatch) -> None:
-        """An upsert that only moves forward and reads nothing back: the library's
-        tracking insert reads its result, and inside the insert's pipeline it was seen
-        to read another statement's (a national build, prepared statements evicted)."""
-        curs.execute(
-            self.sql("INSERT INTO {tracking} (application_name, notification_id) VALUES (%s, %s) "
-                     "ON CONFLICT (application_name) DO UPDATE "
-                     "SET notification_id = excluded.notification_id "
-                     "WHERE {tracking}.notification_id < excluded.notification_id"),
-            (self.application_name, batch.last_position), prepare=True)
-
     def insert(self, curs: Any, table: str, rows: list[tuple[Any, ...]]) -> None:
         """All rows in one statement (``inserting``): one round trip; many rows
         outside a pipeline are copied in."""

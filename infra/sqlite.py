@@ -125,7 +125,7 @@ class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
         super().__init__(datastore)
         self.application_name = f"t{county}"
         # Table names are fixed words: each county has a database file of its own.
-        self._init_views({n: n for n in (*TABLES, *INDEXES)})
+        self._init_views({n: n for n in (*TABLES, *INDEXES, "tracking")})
         self.create_table_statements.extend(self.view_ddl())
 
     def known_before_position(self, curs: Any, position: int) -> tuple[int, int, bytes]:
