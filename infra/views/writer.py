@@ -18,8 +18,8 @@ from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
 from infra.views.tables import Reads, ViewTables
 
-# Units whose rows one statement closes at most: few statements to keep, each well
-# within both stores' limits on parameters.
+# Records (units, bodies, posts, …) whose rows one statement closes at most: few
+# statements to keep, each well within both stores' limits on parameters.
 CLOSED_AT_ONCE = 32
 
 
@@ -184,34 +184,36 @@ class ViewWriter(ViewTables):
         self.insert(curs, "units", rows)
 
     def _close_units(self, curs: Any, closing: dict[datetime, list[UUID]]) -> None:
-        """The believed rows of units closed at a recorded time, up to
-        ``CLOSED_AT_ONCE`` units a statement."""
+        """The believed rows of the units closing, by the time they are closed at."""
         for recorded_at, unit_ids in closing.items():
-            for start in range(0, len(unit_ids), CLOSED_AT_ONCE):
-                chunk = unit_ids[start:start + CLOSED_AT_ONCE]
-                curs.execute(
-                    self.sql("UPDATE {units} SET recorded_to = %s WHERE recorded_to = %s "
-                             f"AND unit_id IN ({', '.join(['%s'] * len(chunk))})"),
-                    (recorded_at, STILL_BELIEVED, *chunk),
-                )
+            self._close(curs, "units", recorded_at, unit_ids)
+
+    def _close(self, curs: Any, table: str, recorded_at: datetime, ids: Sequence[UUID]) -> None:
+        """The believed rows of these records of ``table`` (by its first column, their
+        id) no longer believed from ``recorded_at``: ``CLOSED_AT_ONCE`` a statement."""
+        key = COLUMNS[table][0][0]
+        for start in range(0, len(ids), CLOSED_AT_ONCE):
+            chunk = ids[start:start + CLOSED_AT_ONCE]
+            curs.execute(
+                self.sql(f"UPDATE {{{table}}} SET recorded_to = %s WHERE recorded_to = %s "
+                         f"AND {key} IN ({', '.join(['%s'] * len(chunk))})"),
+                (recorded_at, STILL_BELIEVED, *chunk),
+            )
 
     def _apply_body(self, curs: Any, rewrite: BodyRewrite) -> None:
-        close = "UPDATE {%s} SET recorded_to = %%s WHERE %s = %%s AND recorded_to = %%s"
         body = rewrite.body
         if rewrite.body_changed:
             if not rewrite.is_new:
-                curs.execute(self.sql(close % ("bodies", "body_id")),
-                             (rewrite.recorded_at, rewrite.body_id, STILL_BELIEVED))
+                self._close(curs, "bodies", rewrite.recorded_at, [rewrite.body_id])
             if body is not None:
                 self.insert(curs, "bodies", [(
                     rewrite.body_id, body.unit_id, body.type, body.name, _json(body.attributes),
                     body.established_on, body.abolished_on, body.established_on,
                     body.valid_to, rewrite.recorded_at, STILL_BELIEVED,
                 )])
+        self._close(curs, "posts", rewrite.recorded_at, list(rewrite.posts))
         rows = []
-        for post_id, post in rewrite.posts.items():
-            curs.execute(self.sql(close % ("posts", "post_id")),
-                         (rewrite.recorded_at, post_id, STILL_BELIEVED))
+        for post in rewrite.posts.values():
             if post is not None and body is not None:
                 rows.append((
                     post.post_id, rewrite.body_id, body.unit_id, post.person_id, post.role.value,
@@ -221,11 +223,7 @@ class ViewWriter(ViewTables):
         self.insert_posts(curs, rows)
 
     def _apply_record(self, curs: Any, record: RecordRewrite) -> None:
-        key = COLUMNS[record.table][0][0]
-        curs.execute(
-            self.sql(f"UPDATE {{{record.table}}} SET recorded_to = %s WHERE {key} = %s "
-                      "AND recorded_to = %s"),
-            (record.recorded_at, record.record_id, STILL_BELIEVED))
+        self._close(curs, record.table, record.recorded_at, [record.record_id])
         self.insert(curs, record.table, [
             (*(_json(v) if isinstance(v, (list, dict)) else v for v in row),
              record.recorded_at, STILL_BELIEVED)
