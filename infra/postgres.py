@@ -38,7 +38,7 @@ from psycopg_pool import PoolTimeout
 from application.view_batch import ViewBatch
 from infra.views.schema import COLUMNS, HELD_COLUMNS, HOLDER_ERASED, INDEXES, TABLES
 from infra.views.tables import Dialect, Rows
-from infra.views.writer import ViewWriter, known_before
+from infra.views.writer import LAST_LINK, TRACKED, ViewWriter, known_before
 
 # Advisory-lock class for "projecting this county's views" (the county code is the key).
 PROJECTION_LOCK = 4771
@@ -323,6 +323,7 @@ def _params(rows: Sequence[tuple[Any, ...]], count: int) -> list[Any]:
 
 class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     dialect = PostgresDialect()
+    head = "(SELECT MAX(notification_id) FROM {events})"
 
     def __init__(self, datastore: PostgresDatastore, county: str):
         prefix = f"t{county}"
@@ -333,20 +334,13 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         self._inserts: dict[tuple[str, int], Any] = {}
         self.sql_create_statements.extend(self.view_ddl())
 
-    def _head_sql(self) -> Any:
-        return self.sql(
-            "SELECT (SELECT MAX(notification_id) FROM {events}), "
-            "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
-        )
-
     def insert_events(self, curs: Any, rows: Sequence[tuple[Any, ...]]) -> None:
         """The county's events inserted (``inserting``); each row answers its position
         and, read before the insert (under the events' table lock), the last position
         stored, the tracked one and the chain's last link."""
         statement, params = self.inserting("events", EVENT_COLUMNS, rows, (
-            " RETURNING notification_id, (SELECT MAX(notification_id) FROM {events}) AS before, "
-            "(SELECT notification_id FROM {tracking} WHERE application_name = %s) AS tracked, "
-            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1) AS link"))
+            f" RETURNING notification_id, {self.head} AS before, {TRACKED} AS tracked, "
+            f"{LAST_LINK} AS link"))
         curs.execute(statement, [*params, self.application_name], prepare=True)
 
     def inserting(self, table: str, columns: Sequence[tuple[str, str]],
@@ -381,9 +375,7 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         curs.execute(self.sql(
             "SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
             "nextval(pg_get_serial_sequence(%s, 'notification_id')) + %s - 1), "
-            "(SELECT MAX(notification_id) FROM {events}), "
-            "(SELECT notification_id FROM {tracking} WHERE application_name = %s), "
-            "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"),
+            f"{self.head}, {TRACKED}, {LAST_LINK}"),
             (self._names["events"], self._names["events"], count, self.application_name))
         last, before, tracked, link = curs.fetchone().values()
         return list(range(last - count + 1, last + 1)), known_before(before, tracked, link)

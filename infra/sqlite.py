@@ -22,7 +22,7 @@ from eventsourcing.sqlite import (
 
 from infra.views.schema import INDEXES, TABLES
 from infra.views.tables import Dialect
-from infra.views.writer import ViewWriter, known_before
+from infra.views.writer import LAST_LINK, TRACKED, ViewWriter, known_before
 
 
 def _timestamp(value: datetime) -> str:
@@ -120,6 +120,7 @@ class SQLiteDialect(Dialect):
 
 class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
     dialect = SQLiteDialect()
+    head = "(SELECT MAX(rowid) FROM stored_events)"
 
     def __init__(self, datastore: SQLiteDatastore, county: str):
         super().__init__(datastore)
@@ -132,16 +133,10 @@ class SQLiteStructureViews(ViewWriter, SQLiteTrackingRecorder):
         """What ``record_with_events`` needs to know of the events before ``position``
         (this transaction holds the file's write lock): the last one's position, the
         tracked one and the chain's last link."""
-        curs.execute(
-            "SELECT (SELECT MAX(rowid) FROM stored_events WHERE rowid < ?), "
-            "(SELECT notification_id FROM tracking WHERE application_name = ?), "
-            "(SELECT link FROM chain ORDER BY position DESC LIMIT 1)",
-            (position, self.application_name))
+        curs.execute(self.sql(
+            "SELECT (SELECT MAX(rowid) FROM stored_events WHERE rowid < %s), "
+            f"{TRACKED}, {LAST_LINK}"), (position, self.application_name))
         return known_before(*curs.fetchone())
-
-    def _head_sql(self) -> Any:
-        return ("SELECT (SELECT MAX(rowid) FROM stored_events), "
-                "(SELECT notification_id FROM tracking WHERE application_name = ?)")
 
     @contextmanager
     def writing(self) -> Iterator[Any]:

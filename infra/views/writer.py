@@ -18,6 +18,11 @@ from infra.person_keys import shred
 from infra.views.schema import COLUMNS, STILL_BELIEVED
 from infra.views.tables import Reads, ViewTables
 
+# What every write reads under its lock, and every read's freshness check: the
+# position the views are tracked at, and (a write) the chain's last link.
+TRACKED = "(SELECT notification_id FROM {tracking} WHERE application_name = %s)"
+LAST_LINK = "(SELECT link FROM {chain} ORDER BY position DESC LIMIT 1)"
+
 # Records (units, bodies, posts, …) whose rows one statement closes at most: few
 # statements to keep, each well within both stores' limits on parameters.
 CLOSED_AT_ONCE = 32
@@ -33,6 +38,9 @@ def known_before(before: int | None, tracked: int | None, link: Any) -> tuple[in
 class ViewWriter(ViewTables):
     """The views' side of a county's tracking recorder."""
 
+    # SQL: the position of the county's last stored event.
+    head: str
+
     # -- Writing ---------------------------------------------------------------
 
     def tracked_position(self) -> int:
@@ -46,7 +54,7 @@ class ViewWriter(ViewTables):
 
     def ask_positions(self, reads: Reads) -> Callable[[], tuple[int, int]]:
         """``positions``, asked with the queries of a read (``Reads``)."""
-        rows = reads.ask(self._head_sql(), (self.application_name,))
+        rows = reads.ask(self.sql(f"SELECT {self.head}, {TRACKED}"), (self.application_name,))
 
         def answer() -> tuple[int, int]:
             head, tracked = rows()[0]
@@ -56,17 +64,13 @@ class ViewWriter(ViewTables):
 
     def apply(self, batch: ViewBatch, after: int) -> bool:
         with self.writing() as curs:
-            tracked = self.rows(curs, "SELECT notification_id FROM {tracking} "
-                                      "WHERE application_name = %s", (self.application_name,))
-            if (tracked[0]["notification_id"] if tracked else 0) != after:
+            [row] = self.rows(curs, f"SELECT {TRACKED} AS tracked", (self.application_name,))
+            if (row["tracked"] or 0) != after:
                 return False
             self._write(curs, batch)
             self._track(curs, batch)
         return True
 
-    def _head_sql(self) -> Any:
-        """The last position stored and the tracked one."""
-        raise NotImplementedError
 
     def record_with_events(
         self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None,
