@@ -44,7 +44,8 @@ def _route() -> str:
 
 def logging_config(access: bool) -> dict[str, Any]:
     """gunicorn's ``logconfig_dict``: everything, gunicorn's own lines included, as
-    JSON lines on stderr; gunicorn's access log is off (ours knows routes and counties)."""
+    JSON lines on stderr. gunicorn makes no access lines (``serving.ApiLogger``): ours
+    know routes and counties."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -61,7 +62,6 @@ def logging_config(access: bool) -> dict[str, Any]:
         "root": {"level": "INFO", "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-            "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
             "grassroots.access": {"level": "INFO" if access else "WARNING", "handlers": [],
                                   "propagate": True},
         },

@@ -61,6 +61,7 @@ def test_logs_are_json_lines_with_an_access_line_per_request_and_no_names_or_key
             method, route, status, code)
         assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
     assert len(access) == len(sent)  # one line per request
+    assert not any(r.get("logger") == "gunicorn.access" for r in records)  # ours only
 
     everything = text + json.dumps(records, ensure_ascii=False)
     assert NAME not in everything and quote(NAME) not in everything
