@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,15 @@ def started_again(storage: Storage, code: str, schema: int, *statements: str) ->
         yield reopened
     finally:
         reopened.close()
+
+
+def stored_rows(storage: Storage, code: str,
+                tables: Iterable[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of these tables of a county on PostgreSQL, in a fixed order (by the
+    first two columns), to compare two ways of storing the same."""
+    with psycopg.connect(str(storage.settings.database_url)) as conn:
+        return {table: conn.execute(f'SELECT * FROM "t{code}_{table}" ORDER BY 1, 2').fetchall()
+                for table in tables}
 
 
 _GIVEN: set[str] = set()

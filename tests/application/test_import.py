@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import Any
 from uuid import NAMESPACE_OID, uuid5
 
-import psycopg
 import pytest
 from click.testing import CliRunner
 
 import infra.postgres
 from application import attempts, ledger
 from application.ledger import BaselineUnit
-from conftest import county_code
+from conftest import county_code, stored_rows
 from infra.releases import ReleaseFiles
 from infra.storage import Settings, Storage, open_storage
 from infra.views.schema import Moment
@@ -145,11 +144,8 @@ def test_a_large_import_is_chained_and_replays_to_its_views(
         storage.close()
 
 
-def _stored(storage: Storage, code: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of a county's events, chain, tracking and views, in a fixed order."""
-    with psycopg.connect(str(storage.settings.database_url)) as conn:
-        return {table: conn.execute(f'SELECT * FROM "t{code}_{table}" ORDER BY 1, 2').fetchall()
-                for table in ("events", "chain", "tracking", "units", "history", "changes")}
+# What an import and its retraction store: the events, their chain and tracking, the views.
+STORED = ("events", "chain", "tracking", "units", "history", "changes")
 
 
 def test_a_county_copied_in_is_stored_as_one_inserted(
@@ -174,12 +170,12 @@ def test_a_county_copied_in_is_stored_as_one_inserted(
             code = county_code()
             clock[0] = RECORDED
             _import_baseline(storage, code, units)
-            stored[f"{path} import"] = _stored(storage, code)
+            stored[f"{path} import"] = stored_rows(storage, code, STORED)
             clock[0] = RECORDED + timedelta(minutes=1)
             with _planned("retraction"):
                 storage.county(code).ledger.retract(uuid5(NAMESPACE_OID, "villages"), "误录",
                                                     "import")
-            stored[f"{path} retraction"] = _stored(storage, code)
+            stored[f"{path} retraction"] = stored_rows(storage, code, STORED)
         imported, retracted = stored["copied import"], stored["copied retraction"]
         assert len(imported["events"]) == len(units) + 2 and len(imported["units"]) == 2 * len(units)
         assert sorted(row[-1] for row in imported["events"]) == list(range(1, len(units) + 3))

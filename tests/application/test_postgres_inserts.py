@@ -8,12 +8,11 @@ from datetime import date, datetime, timezone
 from typing import Any
 from uuid import NAMESPACE_OID, uuid5
 
-import psycopg
 import pytest
 from eventsourcing.persistence import StoredEvent
 
 import infra.postgres
-from conftest import county_code
+from conftest import county_code, stored_rows
 from infra.storage import Settings, Storage, open_storage
 from infra.views.schema import COLUMNS
 
@@ -59,12 +58,6 @@ def _county(storage: Storage) -> str:
     return code
 
 
-def _stored(storage: Storage, code: str, tables: Any) -> dict[str, list[tuple[Any, ...]]]:
-    with psycopg.connect(str(storage.settings.database_url)) as conn:
-        return {table: conn.execute(f'SELECT * FROM "t{code}_{table}" ORDER BY 1, 2').fetchall()
-                for table in tables}
-
-
 def _both_ways(storage: Storage, monkeypatch: pytest.MonkeyPatch, write: Any,
                tables: Any) -> dict[str, dict[str, list[tuple[Any, ...]]]]:
     """What ``write(views, curs)`` stores in ``tables`` of a new county, its rows sent
@@ -76,7 +69,7 @@ def _both_ways(storage: Storage, monkeypatch: pytest.MonkeyPatch, write: Any,
         views = storage.county(code).views
         with views.writing() as curs:
             write(views, curs)
-        stored[path] = _stored(storage, code, tables)
+        stored[path] = stored_rows(storage, code, tables)
     return stored
 
 
@@ -110,7 +103,7 @@ def test_events_inserted_as_values_are_stored_as_from_arrays(
         monkeypatch.setattr(infra.postgres, "VALUES_PARAMS", bound)
         code = _county(pg_storage)
         positions[path] = pg_storage.county(code).ledger.recorder.insert_events(events)
-        stored[path] = _stored(pg_storage, code, ("events", "chain"))
+        stored[path] = stored_rows(pg_storage, code, ("events", "chain"))
     assert positions["values"] == positions["arrays"]
     assert stored["values"] == stored["arrays"]
     at = {row[4]: row[:4] for row in stored["values"]["events"]}  # by notification_id
