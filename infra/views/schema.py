@@ -104,21 +104,21 @@ ADDED_COLUMNS = [
     ("lineage", "predecessor_tenant"), ("lineage", "successor_tenant"),
     ("posts", "holder_name"), ("posts", "holder_erased"),
 ]
-# What fills an added column in the rows written before it (run once every added
-# column is there; a column not named is left NULL).
-BACKFILLS = {
-    ("posts", "holder_name"): (
-        "UPDATE {posts} SET "
-        "holder_name = (SELECT e.name FROM {people} AS e WHERE e.person_id = {posts}.person_id), "
-        "holder_erased = (SELECT COUNT(*) FROM {people} AS e "
-        "WHERE e.person_id = {posts}.person_id AND e.erased_at IS NOT NULL)"
-    ),
-}
 # A post's columns as the writer makes its rows: the holder's are the store's to fill,
 # from the people view (``e``) joined on the row's person (at ``HELD_PERSON``).
 HELD_COLUMNS = COLUMNS["posts"][:-2]
 HELD_PERSON = [name for name, _ in HELD_COLUMNS].index("person_id")
 HOLDER_ERASED = "CASE WHEN e.erased_at IS NULL THEN 0 ELSE 1 END"
+# What fills an added column in the rows written before it (run once every added
+# column is there; a column not named is left NULL). A holder the people view lacks
+# is no name, not erased, as ``insert_posts`` makes it.
+_HOLDER = "FROM {people} AS e WHERE e.person_id = {posts}.person_id"
+BACKFILLS = {
+    ("posts", "holder_name"): (
+        f"UPDATE {{posts}} SET holder_name = (SELECT e.name {_HOLDER}), "
+        f"holder_erased = COALESCE((SELECT {HOLDER_ERASED} {_HOLDER}), 0)"
+    ),
+}
 UNIT_COLUMNS = ", ".join(name for name, _ in COLUMNS["units"])
 
 INDEX_DDL = [
