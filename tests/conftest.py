@@ -39,17 +39,26 @@ hypothesis_settings.register_profile("thorough", max_examples=300, deadline=None
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A PostgreSQL database of this test session's own, dropped at the end."""
-    name = f"grassroots_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+@contextmanager
+def temporary_database(purpose: str) -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards; its URL."""
+    name = f"grassroots_{purpose}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
         # Durability of a throw-away database is not under test; speed is welcome.
         conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    yield f"{SERVER}/{name}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of this test session's own, shared by its tests."""
+    with temporary_database("test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -57,6 +66,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'var'}"
     return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def own_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A store of the test's own, for a test that needs a real county's code to itself."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'var'}"
+        return
+    with temporary_database("own") as url:
+        yield url
 
 
 @pytest.fixture

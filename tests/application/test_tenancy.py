@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import psycopg
 import pytest
 
-from conftest import OPERATOR_KEY, SERVER, Client, county_code
+from conftest import OPERATOR_KEY, Client, county_code, temporary_database
 from infra.storage import Settings, open_storage
 from interfaces.http import create_app
 
@@ -18,18 +17,13 @@ POOL_SIZE = 3
 
 @pytest.fixture
 def empty_database() -> Iterator[str]:
-    name = f"grassroots_tenancy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    yield name
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with temporary_database("tenancy") as url:
+        yield url
 
 
 def test_five_hundred_counties_share_one_bounded_pool(empty_database: str) -> None:
     # One client serves 500 counties as fast as it can: no rate limit here.
-    settings = Settings(database_url=f"{SERVER}/{empty_database}", operator_key=OPERATOR_KEY,
+    settings = Settings(database_url=empty_database, operator_key=OPERATOR_KEY,
                         pool_size=POOL_SIZE, rate_per_address=0)
     storage = open_storage(settings)
     app = create_app(settings, storage)
@@ -41,10 +35,10 @@ def test_five_hundred_counties_share_one_bounded_pool(empty_database: str) -> No
         for code in codes:  # every county served once through the API
             county = Client(operator.http, OPERATOR_KEY, code)
             county.ok(county.get("tree"), 200)
-        with psycopg.connect(f"{SERVER}/{empty_database}") as conn:
+        with psycopg.connect(empty_database) as conn:
             [(connections,)] = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (empty_database,),
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()",
             ).fetchall()
         assert 0 < connections <= POOL_SIZE
     finally:
