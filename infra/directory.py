@@ -175,12 +175,6 @@ class TenantDirectory:
         except IntegrityError:
             raise TenantExists(code) from None
 
-    def remove_tenant(self, code: str) -> None:
-        """Undo an onboarding whose storage could not be created."""
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(self.sql("DELETE FROM {county_codes} WHERE tenant = %s"), (code,))
-            curs.execute(self.sql("DELETE FROM {tenants} WHERE code = %s"), (code,))
-
     def resolve(self, code: str) -> str | None:
         """The tenant that has (or had) this county code: its storage's code."""
         rows = self._select("SELECT tenant FROM {county_codes} WHERE code = %s", (code,))

@@ -34,7 +34,7 @@ from application.reports import CountyOnDate
 from application.rows import ArrangementInForce, CatalogueInForce
 from domain.reconciliation import Held
 from infra.chain import Verification, records, stored_links, verify
-from infra.directory import TenantDirectory
+from infra.directory import TenantDirectory, TenantExists
 from infra.person_keys import PersonKeyStore
 from infra.postgres import (
     PostgresDialect,
@@ -314,7 +314,7 @@ class Storage(ABC):
 
     def onboard_tenant(self, code: str, name: str, city_code: str, *,
                        unlisted: bool = False) -> tuple[str, str]:
-        """Register a county, create its storage and issue its first admin key.
+        """Create a county's storage, register it and issue its first admin key.
 
         A code that no division release lists is taken only when the caller says
         the county is ``unlisted`` (and it is a code a county can have). Raises
@@ -326,12 +326,14 @@ class Storage(ABC):
             if not unlisted:
                 raise NotACounty(f"{code} is in no division release (2016–2023); onboard it "
                                  "as an unlisted county if it is one")
+        if self.directory.resolve(code) is not None:
+            raise TenantExists(code)
+        # The storage first: a process killed in between leaves tables that no tenant
+        # names (the next onboarding of the code makes them again, idempotently), never
+        # a tenant without its tables, which every request and a resumed import would
+        # fail on. ``add_tenant`` still refuses the code if another onboarding won it.
+        self.onboard(code)
         self.directory.add_tenant(code, name, city_code)
-        try:
-            self.onboard(code)
-        except BaseException:
-            self.directory.remove_tenant(code)
-            raise
         return self.directory.issue_key(role="admin", label="first admin", tenant_code=code)
 
     def county(self, code: str) -> County:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from conftest import OPERATOR_KEY, Client, county_code, temporary_database
-from infra.storage import Settings, open_storage
+from infra.storage import Settings, Storage, open_storage
 from interfaces.http import create_app
 
 COUNTIES = 500
@@ -66,3 +70,38 @@ def test_a_countys_rows_are_in_its_own_tables(pg_url: str) -> None:
                 assert events > 0
     finally:
         storage.close()
+
+
+def test_a_county_is_registered_only_once_its_storage_is_made(
+        storage: Storage, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process killed while onboarding leaves at worst tables no tenant names (the
+    next onboarding makes them again, idempotently), never a tenant without tables:
+    every request to it, and a resumed import, would fail."""
+    code = county_code()
+    stored_when_registered = []
+    register = storage.directory.add_tenant
+
+    def registering(*args: Any) -> None:  # the real registration, watched
+        stored_when_registered.append(_has_events_table(store_url, code))
+        register(*args)
+
+    monkeypatch.setattr(storage.directory, "add_tenant", registering)
+    storage.onboard_tenant(code, "县", "3303", unlisted=True)
+    assert stored_when_registered == [True]
+
+    half_done = county_code()  # an onboarding that died after making the storage
+    storage.onboard(half_done)
+    assert storage.directory.tenant(half_done) is None
+    storage.onboard_tenant(half_done, "县", "3303", unlisted=True)
+    assert storage.county(half_done).head() == 0
+
+
+def _has_events_table(store_url: str, code: str) -> bool:
+    if store_url.startswith("sqlite:"):
+        path = Path(store_url.removeprefix("sqlite:///")) / f"{code}.db"
+        if not path.exists():
+            return False
+        with closing(sqlite3.connect(path)) as db:
+            return bool(db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchall())
+    with psycopg.connect(store_url) as conn:
+        return conn.execute("SELECT to_regclass(%s)", (f"t{code}_events",)).fetchone()[0] is not None
