@@ -40,8 +40,10 @@ from infra.views.schema import COLUMNS, HELD_COLUMNS, HOLDER_ERASED, INDEXES, TA
 from infra.views.tables import Dialect, Rows
 from infra.views.writer import LAST_LINK, TRACKED, ViewWriter, known_before
 
-# Advisory-lock class for "projecting this county's views" (the county code is the key).
+# Advisory-lock classes (the county code is the key): projecting a county's views, and
+# creating its tables (two onboardings of one code at once would both find them missing).
 PROJECTION_LOCK = 4771
+CREATION_LOCK = 4772
 
 # Held while the library's shared composite type is made (by the first county onboarded).
 _SHARED_TYPE = threading.Lock()
@@ -444,8 +446,10 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
                 events.create_table()
         shared = ("CREATE TYPE", "CREATE OR REPLACE FUNCTION")
         recorders = (events, *([snapshots] if snapshots is not None else []), self)
-        statements = [s for recorder in recorders for s in recorder.sql_create_statements
-                      if not s.as_string().lstrip().startswith(shared)]
+        statements = [SQL("SELECT pg_advisory_xact_lock({}, {})").format(
+            CREATION_LOCK, int(self.county))]
+        statements += [s for recorder in recorders for s in recorder.sql_create_statements
+                       if not s.as_string().lstrip().startswith(shared)]
         # The library's mark of a single-row tracking table (``create_table`` writes it
         # too): without it, a later ``create_table`` would take the table for a legacy one.
         statements.append(SQL("INSERT INTO {}.{} VALUES ({}, 1) ON CONFLICT DO NOTHING").format(

@@ -8,6 +8,7 @@ Counties' storage is created when they are onboarded; serving never runs DDL.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import threading
@@ -460,6 +461,13 @@ class SQLiteStorage(Storage):
     def _open_directory(self) -> TenantDirectory:
         self.platform = SQLiteDatastore(str(self.folder / "platform.db"))
         return TenantDirectory(self.platform, SQLiteDialect())
+
+    def _create(self, code: str) -> County:
+        # Two onboardings of one code at once (threads or processes) would both find the
+        # county's tables missing and both make them: one at a time, in this folder.
+        with (self.folder / "creating.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return super()._create(code)
 
     def _build(self, code: str, *, create: bool) -> County:
         ledger = CountyLedger(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import psycopg
 import pytest
 
 from conftest import OPERATOR_KEY, Client, county_code, temporary_database
+from infra.directory import TenantExists
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import create_app
 
@@ -105,3 +108,22 @@ def _has_events_table(store_url: str, code: str) -> bool:
             return bool(db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchall())
     with psycopg.connect(store_url) as conn:
         return conn.execute("SELECT to_regclass(%s)", (f"t{code}_events",)).fetchone()[0] is not None
+
+
+def test_of_two_onboardings_of_one_code_at_once_one_wins(storage: Storage) -> None:
+    for _ in range(5):
+        code = county_code()
+        start = threading.Barrier(2)
+
+        def onboard(code: str = code, start: threading.Barrier = start) -> str:
+            start.wait()
+            try:
+                storage.onboard_tenant(code, "县", "3303", unlisted=True)
+            except TenantExists:
+                return "refused"
+            return "onboarded"
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = sorted(pool.map(lambda _i: onboard(), range(2)))
+        assert outcomes == ["onboarded", "refused"]
+        assert storage.county(code).head() == 0
