@@ -36,6 +36,7 @@ def run(ctx: Context) -> list[Row]:
             began = time.perf_counter()
             for year in years:
                 builder.build_year(year, scope((), [CITY], (), False))
+            builder.analyze()
             building = time.perf_counter() - began
             rows = sum(builder.imported.values()) + sum(builder.changes.values())
             matching = {year: sum(c.matches for c in builder.checks(

@@ -286,6 +286,10 @@ class PostgresDialect(Dialect):
             for table in tables:
                 conn.execute(SQL("VACUUM {}").format(table))
 
+    def analyze(self, datastore: Any, tables: Sequence[Any]) -> None:
+        with datastore.get_connection() as conn:
+            conn.execute(SQL("ANALYZE {}").format(SQL(", ").join(tables)))
+
     @contextmanager
     def reading(self, datastore: Any, *, tuples: bool = False) -> Iterator[Any]:
         # Autocommit: a read is one round trip, not BEGIN, SELECT, ROLLBACK.

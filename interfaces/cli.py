@@ -382,6 +382,8 @@ def history_build(county_codes: tuple[str, ...], city_codes: tuple[str, ...],
                     on_total=lambda units: progress.update(task, total=units))
             except DomainError as error:
                 raise click.ClickException(f"{year}: {error.message}") from None
+        progress.update(task, total=len(builder.built), completed=0, description="statistics")
+        builder.analyze(on_county=lambda _tenant: progress.advance(task))
     for line in builder.summary():
         click.echo(line)
 

@@ -50,6 +50,7 @@ class HistoryBuilder:
         self.counties: Counter[tuple[int, str]] = Counter()
         self.skipped = 0
         self.mismatches: list[str] = []
+        self.built: set[str] = set()  # the tenants this builder imported into or reconciled
 
     def build_year(self, year: int, in_scope: Callable[[str, str], bool], *,
                    follow_counties: bool = True,
@@ -187,6 +188,7 @@ class HistoryBuilder:
                    for p in ProposalStore(self.storage.county(tenant).views).all())
 
     def _apply(self, tenant: str, year: int, county_release: CountyRelease) -> None:
+        self.built.add(tenant)
         reconciliation = self.storage.reconciliation(tenant)
         proposal = reconciliation.propose(year, county_release=county_release)
         result, _recorded = reconciliation.apply(proposal.id, self.actor, county_release)
@@ -260,6 +262,14 @@ class HistoryBuilder:
                     year, county_release=rows[code])
                 self.storage.trim(KEEP_BUILT)
         return found
+
+    def analyze(self, on_county: Callable[[str], None] = lambda _tenant: None) -> None:
+        """The planner's statistics of every county built: after thousands of
+        counties, the server's own autovacuum takes hours to come round to them all."""
+        for tenant in sorted(self.built):
+            on_county(tenant)
+            self.storage.county(tenant).views.analyze()
+            self.storage.trim(KEEP_BUILT)
 
     def summary(self) -> list[str]:
         lines = [f"{year}: imported {count} units" for year, count in sorted(self.imported.items())]

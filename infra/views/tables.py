@@ -23,6 +23,7 @@ from infra.views.schema import (
     HOLDER_ERASED,
     INDEX_DDL,
     KEYS,
+    TABLES,
 )
 
 Rows = Callable[[], list[Any]]
@@ -87,6 +88,10 @@ class Dialect:
     def forget_erased(self, datastore: Any, tables: Sequence[Any]) -> None:
         """After an erasure is committed: leave no copy of what it erased that a raw
         scan of the store's files could find (old row versions, logs)."""
+
+    def analyze(self, datastore: Any, tables: Sequence[Any]) -> None:
+        """Gather the planner's statistics of these tables."""
+        raise NotImplementedError
 
     def identifier(self, name: str) -> Any:
         return name
@@ -160,6 +165,13 @@ class ViewTables:
 
     def table(self, name: str) -> Any:
         return self.dialect.identifier(self._names[name])
+
+    def analyze(self) -> None:
+        """The planner's statistics of the county's tables, after a bulk write (an
+        import, a build from the releases). The server gathers them by itself only
+        later: after all of China's history, autovacuum had analyzed a quarter of
+        45,000 tables within the hour, and a random county's tree took twice as long."""
+        self.dialect.analyze(self.datastore, [self.table(name) for name in TABLES])
 
     @contextmanager
     def reading(self, *, tuples: bool = False) -> Iterator[Any]:
