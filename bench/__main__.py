@@ -1,4 +1,4 @@
-"""``.venv/bin/python -m bench [--only NAME] [--quick]``: run the benchmarks, print the table.
+"""``.venv/bin/python -m bench [--only NAME ...] [--quick]``: run the benchmarks, print the table.
 
 Exit status 0 when every target is met, 1 when one is not, 2 when a benchmark failed.
 """
@@ -30,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmarks against baselines measured in the same run (see bench/README.md).")
-    parser.add_argument("--only", choices=BENCHMARKS, help="run this benchmark alone")
+    parser.add_argument("--only", choices=BENCHMARKS, action="append",
+                        help="run this benchmark (repeatable, in the order given)")
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test)")
     parser.add_argument(
         "--postgres", metavar="URL",
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     with ExitStack() as stack:
         ctx = Context(stack.enter_context(temporary_database(args.postgres)), stack,
                       quick=args.quick)
-        for name in [args.only] if args.only else list(BENCHMARKS):
+        for name in args.only or list(BENCHMARKS):
             began = time.perf_counter()
             try:
                 rows.extend(BENCHMARKS[name](ctx))
