@@ -167,10 +167,10 @@ class ViewTables:
         return self.dialect.identifier(self._names[name])
 
     def analyze(self) -> None:
-        """The planner's statistics of the county's tables, after a bulk write (an
-        import, a build from the releases). The server gathers them by itself only
-        later: after all of China's history, autovacuum had analyzed a quarter of
-        45,000 tables within the hour, and a random county's tree took twice as long."""
+        """The planner's statistics of the county's tables, after a bulk write (a
+        build from the releases). The server gathers them by itself only later
+        (autovacuum takes hours to come round to tens of thousands of new tables),
+        and reads are planned without them until then."""
         self.dialect.analyze(self.datastore, [self.table(name) for name in TABLES])
 
     @contextmanager
