@@ -2,9 +2,9 @@
 duplicates nothing (issue 10, item 1), on both stores.
 
 Rui'an (330381) is built from the eight real releases by ``grassroots history build``
-in a process of its own, killed twice at points the test waits for in the store: once
-its 2016 baseline is imported but not yet reconciled, and once 2018 is applied (2019,
-its largest release, under way). A third run finishes; the county then matches every
+in a process of its own, killed twice at points the test waits for in the store: as
+soon as its 2016 baseline is stored (the release's reconciliation next), and as soon as
+2018 is applied (2019, its largest release, under way). A third run finishes; the county then matches every
 release, each release is applied once, the chain verifies and a replay of the events
 equals the views.
 """
@@ -92,7 +92,7 @@ def _kill_when(reached: Callable[[Storage], bool], storage: Storage,
 
 
 def _baseline_imported(storage: Storage) -> bool:
-    """The 2016 release is imported (its one change is stored), not yet reconciled."""
+    """The 2016 release's units are stored (its import is one change)."""
     return storage.county(CODE).head() > 0
 
 
