@@ -164,8 +164,8 @@ class TenantDirectory:
         return [r["code"] for r in self._select("SELECT code FROM {tenants} ORDER BY code")]
 
     def add_tenant(self, code: str, name: str, city_code: str) -> None:
-        if self.resolve(code) is not None:
-            raise TenantExists(code)  # the code of a county onboarded under another
+        """Register a county under its code: ``TenantExists`` when the code is a
+        tenant's, or one a county onboarded under another code has had."""
         try:
             with self.datastore.transaction(commit=True) as curs:
                 curs.execute(self.sql("INSERT INTO {tenants} (code, name, city_code, created_at) "
