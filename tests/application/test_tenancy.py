@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +128,14 @@ def test_of_two_onboardings_of_one_code_at_once_one_wins(storage: Storage) -> No
             outcomes = sorted(pool.map(lambda _i: onboard(), range(2)))
         assert outcomes == ["onboarded", "refused"]
         assert storage.county(code).head() == 0
+
+
+def test_a_code_a_re_coded_county_has_is_not_onboarded_again(storage: Storage) -> None:
+    first, second = county_code(), county_code()
+    storage.onboard_tenant(first, "户县", "3303", unlisted=True)
+    storage.directory.recode_tenant(first, second, "鄠邑区", "3303", date(2017, 10, 31))
+    with pytest.raises(TenantExists):
+        storage.onboard_tenant(second, "鄠邑区", "3303", unlisted=True)
+    with pytest.raises(TenantExists):  # the registration alone refuses it too
+        storage.directory.add_tenant(second, "鄠邑区", "3303")
+    assert storage.directory.resolve(second) == first
