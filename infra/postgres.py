@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -67,6 +67,9 @@ VALUES_PARAMS = 50
 # The events' columns as inserted, with their types.
 EVENT_COLUMNS = (("originator_id", "uuid"), ("originator_version", "bigint"),
                  ("topic", "text"), ("state", "bytes"))
+
+# A post's columns as the writer makes its rows (the store adds the holder's).
+_HELD_NAMES = ", ".join(name for name, _ in HELD_COLUMNS)
 
 # The columns of each table rows are copied into: the views' own, and the events'
 # with the positions drawn for them.
@@ -352,15 +355,23 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
     def inserting(self, table: str, columns: Sequence[tuple[str, str]],
                   rows: Sequence[tuple[Any, ...]], then: str = "") -> tuple[Any, list[Any]]:
         """The statement inserting ``rows`` into ``table`` (its template followed by
-        ``then``), and its parameters: as VALUES, a parameter per value (up to
-        ``VALUES_PARAMS``), or from a typed array per column, however many rows.
-        Kept per table and number of rows (0: arrays)."""
+        ``then``), and its parameters (``_rows_statement``)."""
+        return self._rows_statement(table, columns, rows, lambda values: (
+            f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)}) "
+            f"{values}{then}"))
+
+    def _rows_statement(self, key: str, columns: Sequence[tuple[str, str]],
+                        rows: Sequence[tuple[Any, ...]],
+                        template: Callable[[str], str]) -> tuple[Any, list[Any]]:
+        """The statement ``template`` makes around the SQL of ``rows``, and its
+        parameters: as VALUES, a parameter per value (up to ``VALUES_PARAMS``), or
+        from a typed array per column, however many rows. Kept per key and number of
+        rows (0: arrays)."""
         count = _values_count(columns, rows)
-        statement = self._inserts.get((table, count))
+        statement = self._inserts.get((key, count))
         if statement is None:
-            statement = self._inserts[table, count] = self.sql(
-                f"INSERT INTO {{{table}}} ({', '.join(name for name, _ in columns)}) "
-                f"{self._rows_of(columns, count)}{then}")
+            statement = self._inserts[key, count] = self.sql(
+                template(self._rows_of(columns, count)))
         return statement, _params(rows, count)
 
     def _rows_of(self, columns: Sequence[tuple[str, str]], count: int) -> str:
@@ -413,16 +424,11 @@ class PostgresStructureViews(ViewWriter, PostgresTrackingRecorder):
         each with its holder from the people view."""
         if not rows:
             return
-        count = _values_count(HELD_COLUMNS, rows)
-        statement = self._inserts.get(("held posts", count))
-        if statement is None:
-            names = ", ".join(name for name, _ in HELD_COLUMNS)
-            statement = self._inserts["held posts", count] = self.sql(
-                f"INSERT INTO {{posts}} ({names}, holder_name, holder_erased) "
-                f"SELECT u.*, e.name, {HOLDER_ERASED} "
-                f"FROM ({self._rows_of(HELD_COLUMNS, count)}) AS u({names}) "
-                "LEFT JOIN {people} AS e ON e.person_id = u.person_id")
-        curs.execute(statement, _params(rows, count), prepare=True)
+        statement, params = self._rows_statement("held posts", HELD_COLUMNS, rows, lambda values: (
+            f"INSERT INTO {{posts}} ({_HELD_NAMES}, holder_name, holder_erased) "
+            f"SELECT u.*, e.name, {HOLDER_ERASED} FROM ({values}) AS u({_HELD_NAMES}) "
+            "LEFT JOIN {people} AS e ON e.person_id = u.person_id"))
+        curs.execute(statement, params, prepare=True)
 
     @contextmanager
     def writing(self) -> Iterator[Any]:
