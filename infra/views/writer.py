@@ -71,7 +71,6 @@ class ViewWriter(ViewTables):
             self._track(curs, batch)
         return True
 
-
     def record_with_events(
         self, curs: Any, stored: Sequence[Any], positions: Sequence[int], batch: ViewBatch | None,
         known: tuple[int, int, bytes],
@@ -252,6 +251,7 @@ class ViewWriter(ViewTables):
                               "WHERE person_id = %s"),
                     (person.person_id,),
                 )
+
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=_jsonable, sort_keys=True)
