@@ -12,12 +12,13 @@ import os
 import random
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,21 @@ def stored_rows(storage: Storage, code: str,
     with psycopg.connect(str(storage.settings.database_url)) as conn:
         return {table: conn.execute(f'SELECT * FROM "t{code}_{table}" ORDER BY 1, 2').fetchall()
                 for table in tables}
+
+
+def county_store_rows(store_url: str, code: str, *, sqlite: str,
+                      postgres: str) -> list[tuple[Any, ...]]:
+    """What a query, as each store spells it, answers from a county's store read
+    directly, past the application (on SQLite, the county's own file: no rows while
+    there is none)."""
+    if store_url.startswith("sqlite:"):
+        path = Path(store_url.removeprefix("sqlite:///")) / f"{code}.db"
+        if not path.exists():
+            return []
+        with closing(sqlite3.connect(path)) as db:
+            return db.execute(sqlite).fetchall()
+    with psycopg.connect(store_url) as conn:
+        return conn.execute(postgres).fetchall()
 
 
 _GIVEN: set[str] = set()

@@ -3,14 +3,11 @@ every cut-off date, with its 2019 village consolidation as lineage."""
 
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from datetime import date, datetime, timezone
-from pathlib import Path
 
-import psycopg
 from click.testing import CliRunner
 
+from conftest import county_store_rows
 from domain.releases import RELEASES
 from infra.storage import Settings, open_storage
 from infra.views.schema import Moment
@@ -29,7 +26,9 @@ def test_ruian_from_2016_to_2023(store_url: str) -> None:
     assert all(f"{year}: 1 of 1 counties match" in checked.output for year in RELEASES)
     # The build leaves the planner statistics of what it wrote: reads need not wait
     # for the server to gather them.
-    assert _statistics_of_units(store_url) > 0
+    assert county_store_rows(
+        store_url, "330381", sqlite="SELECT stat FROM sqlite_stat1 WHERE tbl = 'units'",
+        postgres="SELECT attname FROM pg_stats WHERE tablename = 't330381_units'")
 
     storage = open_storage(Settings(database_url=store_url))
     try:
@@ -56,15 +55,3 @@ def test_ruian_from_2016_to_2023(store_url: str) -> None:
                                env=env)
     assert again.exit_code == 0 and "8 county releases already applied" in again.output
 
-
-def _statistics_of_units(store_url: str) -> int:
-    """How many statistics the store keeps of Rui'an's units view."""
-    if store_url.startswith("sqlite:"):
-        path = Path(store_url.removeprefix("sqlite:///")) / "330381.db"
-        with closing(sqlite3.connect(path)) as db:
-            if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall():
-                return 0
-            return len(db.execute("SELECT * FROM sqlite_stat1 WHERE tbl = 'units'").fetchall())
-    with psycopg.connect(store_url) as conn:
-        return len(conn.execute("SELECT * FROM pg_stats WHERE tablename = 't330381_units'")
-                   .fetchall())

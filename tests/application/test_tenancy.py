@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 
-from conftest import OPERATOR_KEY, Client, county_code, temporary_database
+from conftest import OPERATOR_KEY, Client, county_code, county_store_rows, temporary_database
 from infra.directory import TenantExists
 from infra.storage import Settings, Storage, open_storage
 from interfaces.http import create_app
@@ -86,7 +83,9 @@ def test_a_county_is_registered_only_once_its_storage_is_made(
     register = storage.directory.add_tenant
 
     def registering(*args: Any) -> None:  # the real registration, watched
-        stored_when_registered.append(_has_events_table(store_url, code))
+        stored_when_registered.append(bool(county_store_rows(
+            store_url, code, sqlite="SELECT name FROM sqlite_master WHERE type = 'table'",
+            postgres=f"SELECT 1 FROM pg_class WHERE relname = 't{code}_events'")))
         register(*args)
 
     monkeypatch.setattr(storage.directory, "add_tenant", registering)
@@ -98,17 +97,6 @@ def test_a_county_is_registered_only_once_its_storage_is_made(
     assert storage.directory.tenant(half_done) is None
     storage.onboard_tenant(half_done, "县", "3303", unlisted=True)
     assert storage.county(half_done).head() == 0
-
-
-def _has_events_table(store_url: str, code: str) -> bool:
-    if store_url.startswith("sqlite:"):
-        path = Path(store_url.removeprefix("sqlite:///")) / f"{code}.db"
-        if not path.exists():
-            return False
-        with closing(sqlite3.connect(path)) as db:
-            return bool(db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchall())
-    with psycopg.connect(store_url) as conn:
-        return conn.execute("SELECT to_regclass(%s)", (f"t{code}_events",)).fetchone()[0] is not None
 
 
 def test_of_two_onboardings_of_one_code_at_once_one_wins(storage: Storage) -> None:
